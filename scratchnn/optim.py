@@ -1,0 +1,90 @@
+"""Optimizers. ``step(params, grads)`` updates every array of ``params`` in place.
+
+Updating in place (``p -= ...``) keeps every alias of a parameter valid: the
+layers, the model's dicts and the optimizer all see the same array. State
+(velocity, moments) is kept per parameter name, allocated on first use.
+"""
+
+import numpy as np
+
+
+class SGD:
+    """Stochastic gradient descent, optionally with momentum, Nesterov and weight decay.
+
+    g = grad + weight_decay * p
+    plain:     p <- p - lr g
+    momentum:  v <- momentum v + g;  p <- p - lr v
+    Nesterov:  v <- momentum v + g;  p <- p - lr (g + momentum v)
+    (the formulation of Sutskever et al., 2013, as most libraries write it).
+    """
+
+    def __init__(self, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0):
+        if lr <= 0:
+            raise ValueError(f"lr must be positive, got {lr}")
+        if not 0 <= momentum < 1:
+            raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+        if nesterov and momentum == 0:
+            raise ValueError("Nesterov momentum needs momentum > 0")
+        self.lr, self.momentum, self.nesterov = float(lr), float(momentum), bool(nesterov)
+        self.weight_decay = float(weight_decay)
+        self.velocity = {}
+
+    def step(self, params, grads):
+        for name, p in params.items():
+            g = grads[name]
+            if self.weight_decay:
+                g = g + self.weight_decay * p
+            if self.momentum:
+                v = self.velocity.get(name)
+                if v is None:
+                    v = self.velocity[name] = np.zeros_like(p)
+                v *= self.momentum
+                v += g
+                g = g + self.momentum * v if self.nesterov else v
+            p -= self.lr * g
+
+
+class Adam:
+    """Adam (Kingma and Ba, 2015, Algorithm 1), with bias correction.
+
+    m <- b1 m + (1 - b1) g;   v <- b2 v + (1 - b2) g^2
+    m_hat = m / (1 - b1^t);   v_hat = v / (1 - b2^t)
+    p <- p - lr m_hat / (sqrt(v_hat) + eps)
+    """
+
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+        if lr <= 0:
+            raise ValueError(f"lr must be positive, got {lr}")
+        if not (0 <= beta1 < 1 and 0 <= beta2 < 1):
+            raise ValueError(f"beta1 and beta2 must be in [0, 1), got {beta1}, {beta2}")
+        self.lr, self.beta1, self.beta2, self.eps = float(lr), float(beta1), float(beta2), float(eps)
+        self.t = 0
+        self.m, self.v, self._tmp = {}, {}, {}
+
+    def step(self, params, grads):
+        self.t += 1
+        b1, b2 = self.beta1, self.beta2
+        bias1 = 1 - b1 ** self.t
+        bias2 = 1 - b2 ** self.t
+        for name, p in params.items():
+            g = grads[name]
+            if name not in self.m:
+                self.m[name] = np.zeros_like(p)
+                self.v[name] = np.zeros_like(p)
+                self._tmp[name] = np.empty_like(p)
+            m, v, tmp = self.m[name], self.v[name], self._tmp[name]
+            # m += (1 - b1)(g - m) is b1 m + (1 - b1) g in three passes, no temporaries.
+            np.subtract(g, m, out=tmp)
+            tmp *= 1 - b1
+            m += tmp
+            np.multiply(g, g, out=tmp)
+            tmp -= v
+            tmp *= 1 - b2
+            v += tmp
+            # sqrt(v_hat) + eps, then the step lr m_hat / (...)
+            np.multiply(v, 1 / bias2, out=tmp)
+            np.sqrt(tmp, out=tmp)
+            tmp += self.eps
+            np.divide(m, tmp, out=tmp)
+            tmp *= self.lr / bias1
+            p -= tmp
