@@ -170,6 +170,46 @@ class Sequential(Layer):
         for i, layer in enumerate(self.layers):
             if not isinstance(layer, Layer):
                 raise TypeError(f"layer {i} is {type(layer).__name__}, not a scratchnn Layer")
+        self._flat = self._share_one_buffer()
+
+    def _share_one_buffer(self):
+        """Re-home every parameter (and gradient) as a view of one contiguous buffer.
+
+        The layers keep working on their own arrays, which are now slices of
+        the buffer; an optimizer or a penalty can then update the whole model
+        with a handful of NumPy calls instead of a handful per array, which is
+        what makes small-batch training fast. Returns (params, grads) buffers,
+        or None when the layers cannot share one (nested models, mixed dtypes).
+        """
+        leaves = [layer for layer in self.layers if layer.params]
+        if any(isinstance(layer, Sequential) for layer in self.layers) or not leaves:
+            return None
+        dtypes = {p.dtype for layer in leaves for p in layer.params.values()}
+        if len(dtypes) != 1:
+            return None
+        size = sum(layer.n_params() for layer in leaves)
+        dtype = dtypes.pop()
+        flat_p, flat_g = np.empty(size, dtype), np.zeros(size, dtype)
+        offset = 0
+        for layer in leaves:
+            for name, p in layer.params.items():
+                view = flat_p[offset:offset + p.size].reshape(p.shape)
+                view[...] = p
+                layer.params[name] = view
+                layer.grads[name] = flat_g[offset:offset + p.size].reshape(p.shape)
+                offset += p.size
+        return flat_p, flat_g
+
+    def training_arrays(self):
+        """``(params, grads)`` as the training loop hands them to an optimizer.
+
+        When every layer is trainable and the parameters share one buffer,
+        these are that buffer and its gradient under the single name ``"*"``
+        (same numbers, fewer arrays); otherwise the dotted-name dicts.
+        """
+        if self._flat is not None and all(layer.trainable for layer in self.layers):
+            return {"*": self._flat[0]}, {"*": self._flat[1]}
+        return self.params, self.grads
 
     @property
     def params(self):

@@ -8,9 +8,18 @@ import numpy as np
 
 
 def log_softmax(z):
-    """log softmax along the last axis, shifted by the max so exp never overflows."""
-    shifted = z - z.max(axis=-1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    """log softmax along the last axis: z - logsumexp(z), stable for any finite z.
+
+    Shifting by the max m keeps exp from overflowing: logsumexp(z) = m + log(1 + r),
+    where r sums exp(z_j - m) over all but one maximal entry. log1p keeps r's
+    digits when r is tiny (a confident prediction), so a loss of 1e-9 is not
+    rounded to 0.
+    """
+    top = z.argmax(axis=-1)[..., None]
+    shifted = z - np.take_along_axis(z, top, axis=-1)
+    rest = np.exp(shifted)
+    np.put_along_axis(rest, top, 0, axis=-1)
+    return shifted - np.log1p(rest.sum(axis=-1, keepdims=True))
 
 
 def softmax(z):
@@ -111,13 +120,18 @@ class L2Penalty:
 
     def __init__(self, beta):
         self.beta = float(beta)
+        self._tmp = {}
 
     def __call__(self, params, grads):
         """Add dP/dp to ``grads`` in place and return P (see :func:`l2_penalty`)."""
         value = 0.0
         for name, p in params.items():
             value += float(np.vdot(p, p))
-            grads[name] += (2 * self.beta) * p
+            tmp = self._tmp.get(name)
+            if tmp is None or tmp.shape != p.shape or tmp.dtype != p.dtype:
+                tmp = self._tmp[name] = np.empty_like(p)
+            np.multiply(p, 2 * self.beta, out=tmp)
+            grads[name] += tmp
         return self.beta * value
 
 

@@ -50,6 +50,13 @@ class Adam:
     m <- b1 m + (1 - b1) g;   v <- b2 v + (1 - b2) g^2
     m_hat = m / (1 - b1^t);   v_hat = v / (1 - b2^t)
     p <- p - lr m_hat / (sqrt(v_hat) + eps)
+
+    For speed the code keeps M = m / (1 - b1) and V = v / (1 - b2), which obey
+    M <- b1 M + g and V <- b2 V + g^2 (two passes fewer per step), and folds the
+    constants into one step size; the update is algebraically the one above:
+        p <- p - c M / (sqrt(V) + eps'),  c = lr (1 - b1) / ((1 - b1^t) s),
+        eps' = eps / s,  s = sqrt((1 - b2) / (1 - b2^t)).
+    ``moments(name)`` returns the paper's m and v.
     """
 
     def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
@@ -59,32 +66,32 @@ class Adam:
             raise ValueError(f"beta1 and beta2 must be in [0, 1), got {beta1}, {beta2}")
         self.lr, self.beta1, self.beta2, self.eps = float(lr), float(beta1), float(beta2), float(eps)
         self.t = 0
-        self.m, self.v, self._tmp = {}, {}, {}
+        self._m, self._v, self._tmp = {}, {}, {}
+
+    def moments(self, name):
+        """The paper's first and second moment estimates (m, v) of a parameter."""
+        return self._m[name] * (1 - self.beta1), self._v[name] * (1 - self.beta2)
 
     def step(self, params, grads):
         self.t += 1
         b1, b2 = self.beta1, self.beta2
-        bias1 = 1 - b1 ** self.t
-        bias2 = 1 - b2 ** self.t
+        s = np.sqrt((1 - b2) / (1 - b2 ** self.t))
+        c = self.lr * (1 - b1) / ((1 - b1 ** self.t) * s)
+        eps = self.eps / s
         for name, p in params.items():
             g = grads[name]
-            if name not in self.m:
-                self.m[name] = np.zeros_like(p)
-                self.v[name] = np.zeros_like(p)
+            if name not in self._m:
+                self._m[name] = np.zeros_like(p)
+                self._v[name] = np.zeros_like(p)
                 self._tmp[name] = np.empty_like(p)
-            m, v, tmp = self.m[name], self.v[name], self._tmp[name]
-            # m += (1 - b1)(g - m) is b1 m + (1 - b1) g in three passes, no temporaries.
-            np.subtract(g, m, out=tmp)
-            tmp *= 1 - b1
-            m += tmp
+            m, v, tmp = self._m[name], self._v[name], self._tmp[name]
+            m *= b1
+            m += g                      # M = b1 M + g
             np.multiply(g, g, out=tmp)
-            tmp -= v
-            tmp *= 1 - b2
-            v += tmp
-            # sqrt(v_hat) + eps, then the step lr m_hat / (...)
-            np.multiply(v, 1 / bias2, out=tmp)
-            np.sqrt(tmp, out=tmp)
-            tmp += self.eps
-            np.divide(m, tmp, out=tmp)
-            tmp *= self.lr / bias1
+            v *= b2
+            v += tmp                    # V = b2 V + g^2
+            np.sqrt(v, out=tmp)
+            tmp += eps
+            np.divide(m, tmp, out=tmp)  # M / (sqrt(V) + eps')
+            tmp *= c
             p -= tmp

@@ -124,7 +124,7 @@ def fit(model, loss_fn, optimizer, x, targets, epochs=1, batch_size=32, rng=None
                 raise FloatingPointError(
                     f"{name}: the loss became {loss} at epoch {epoch + 1}, step {step + 1}; "
                     f"try a smaller learning rate (now {getattr(optimizer, 'lr', None)})")
-            params, grads = model.params, model.grads
+            params, grads = model.training_arrays()
             model.backward(dout, input_grad=False)
             if penalty is not None:
                 loss += penalty(params, grads)

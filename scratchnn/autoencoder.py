@@ -1,0 +1,111 @@
+"""The deep autoencoder for clustering (after "DAC: Deep Autoencoder-based Clustering",
+Si Lu and Ruisi Li) and its pixel-importance weights.
+
+The autoencoder is an ordinary :class:`~scratchnn.layers.Sequential` trained by
+the same loop as every other network; only its layout and the weights of its
+loss are specific to the method.
+"""
+
+import numpy as np
+
+from .layers import Dense, Identity, ReLU, Sequential, Sigmoid, Tanh, check_input
+
+
+class Autoencoder(Sequential):
+    """A Sequential whose first ``n_encoder_layers`` layers map an input to its code."""
+
+    def __init__(self, layers, n_encoder_layers):
+        super().__init__(layers)
+        self.n_encoder_layers = int(n_encoder_layers)
+
+    @property
+    def code_width(self):
+        width = self.n_in
+        for layer in self.layers[:self.n_encoder_layers]:
+            width = layer.output_width(width)
+        return width
+
+    def encode(self, x, batch_size=4096):
+        """The codes of ``x``: (N, n_in) -> (N, code width), in batches."""
+        x = check_input(x, self.n_in, self.dtype, name="x")
+        codes = []
+        for i in range(0, len(x), batch_size):
+            h = x[i:i + batch_size]
+            for layer in self.layers[:self.n_encoder_layers]:
+                h = layer.forward(h)
+            codes.append(h)
+        return np.concatenate(codes) if codes else np.zeros((0, self.code_width), self.dtype)
+
+
+def build_autoencoder(sizes=(784, 512, 128, 32, 10), rng=None, dtype=np.float32):
+    """The course's autoencoder: encoder 784-512-128-32-10, decoder the mirror image.
+
+    Encoder: the first two hidden layers apply ReLU then Tanh (as the course did),
+    the last hidden layer Tanh, and the code is linear. Decoder: Tanh after each
+    hidden layer and a Sigmoid output, so reconstructions lie in (0, 1) like pixels.
+    """
+    rng = np.random.default_rng(rng)
+    sizes = list(sizes)
+    layers = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        last = i == len(sizes) - 2
+        if last:
+            layers += [Dense(a, b, rng=rng, gain=1.0, dtype=dtype), Identity()]
+        elif i < len(sizes) - 3:
+            layers += [Dense(a, b, rng=rng, gain=2.0, dtype=dtype), ReLU(), Tanh()]
+        else:
+            layers += [Dense(a, b, rng=rng, gain=1.0, dtype=dtype), Tanh()]
+    n_encoder_layers = len(layers)
+    back = sizes[::-1]
+    for i, (a, b) in enumerate(zip(back[:-1], back[1:])):
+        act = Sigmoid() if i == len(back) - 2 else Tanh()
+        layers += [Dense(a, b, rng=rng, gain=1.0, dtype=dtype), act]
+    return Autoencoder(layers, n_encoder_layers)
+
+
+def pixel_importance_weights(x, labels, chunk_rows=None, max_bytes=64 * 2**20):
+    """Weight of each feature k by how well it separates the classes of a labelled subset.
+
+        w_k = mean_{same-class pairs p != q} exp(-(x_pk - x_qk)^2)
+            * mean_{different-class pairs} (1 - exp(-(x_pk - x_qk)^2))
+
+    The first factor is high when same-class samples agree on pixel k, the
+    second when samples of different classes disagree on it. A pixel constant
+    over the subset gets 0 (its second factor is 0).
+
+    x (T, D) in [0, 1], labels (T,) -> w (D,). All T^2 pairs are summed in row
+    chunks of at most ``max_bytes`` of float32 temporaries, so memory stays
+    bounded for any T.
+    """
+    x = np.asarray(x, dtype=np.float32)
+    labels = np.asarray(labels)
+    if x.ndim != 2 or labels.shape != (len(x),):
+        raise ValueError(f"x must be (T, D) with one label per row, got x {x.shape}, labels {labels.shape}")
+    classes, counts = np.unique(labels, return_counts=True)
+    if len(classes) < 2:
+        raise ValueError("pixel weights need at least two classes in the labelled subset "
+                         f"(got only class {classes[0] if len(classes) else 'none'}); sample more images")
+    t, d = x.shape
+    same_pairs = float(np.sum(counts * (counts - 1)))   # ordered pairs p != q of one class
+    diff_pairs = float(t * (t - 1)) - same_pairs
+    if same_pairs == 0:
+        raise ValueError("pixel weights need at least two images of some class in the subset")
+    if chunk_rows is None:
+        chunk_rows = max(1, max_bytes // (4 * t * d))
+    sum_all = np.zeros(d)
+    sum_same = np.zeros(d)
+    for start in range(0, t, chunk_rows):
+        rows = slice(start, start + chunk_rows)
+        sim = x[rows, None, :] - x[None, :, :]          # (c, T, D)
+        np.square(sim, out=sim)
+        np.negative(sim, out=sim)
+        np.exp(sim, out=sim)                             # exp(-(x_pk - x_qk)^2)
+        same = (labels[rows, None] == labels[None, :]).astype(np.float32)   # (c, T)
+        sum_all += sim.sum(axis=(0, 1), dtype=np.float64)
+        sum_same += np.einsum("ct,ctd->d", same, sim, dtype=np.float64)
+    # Remove the T self-pairs p == q, each contributing exp(0) = 1 to both sums.
+    sum_all -= t
+    sum_same -= t
+    same_mean = sum_same / same_pairs
+    diff_mean = 1.0 - (sum_all - sum_same) / diff_pairs
+    return np.clip(same_mean * diff_mean, 0.0, None).astype(np.float32)
