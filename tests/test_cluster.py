@@ -1,0 +1,171 @@
+"""k-means, ARI, NMI, Hungarian matching, PCA and the pixel-importance weights."""
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from scratchnn.autoencoder import build_autoencoder, pixel_importance_weights
+from scratchnn.cluster import (KMeans, adjusted_rand_score, clustering_accuracy, contingency_matrix,
+                               linear_sum_assignment, normalized_mutual_info_score, pca)
+
+labelings = st.integers(2, 40).flatmap(
+    lambda n: st.tuples(arrays(np.int64, n, elements=st.integers(0, 4)),
+                        arrays(np.int64, n, elements=st.integers(0, 4))))
+
+
+@settings(max_examples=60, deadline=None)
+@given(labelings, st.permutations(range(5)))
+def test_ari_symmetric_and_invariant_to_relabelling(pair, perm):
+    a, b = pair
+    relabelled = np.array(perm)[b] + 100
+    assert np.isclose(adjusted_rand_score(a, b), adjusted_rand_score(b, a))
+    assert np.isclose(adjusted_rand_score(a, b), adjusted_rand_score(a, relabelled))
+    assert np.isclose(adjusted_rand_score(a, np.array(perm)[a]), 1.0)
+    assert np.isclose(normalized_mutual_info_score(a, b), normalized_mutual_info_score(b, a))
+    assert np.isclose(normalized_mutual_info_score(a, np.array(perm)[a]), 1.0)
+    assert adjusted_rand_score(a, b) <= 1.0 + 1e-12
+
+
+def test_ari_by_hand():
+    # true  = [0, 0, 0, 1, 1, 1], pred = [0, 0, 1, 1, 2, 2]
+    # contingency [[2, 1, 0], [0, 1, 2]]: index = C(2,2) + C(2,2) = 2
+    # rows: 2 C(3,2) = 6; columns: C(2,2) * 3 = 3; C(6,2) = 15
+    # expected = 6 * 3 / 15 = 1.2; max = (6 + 3) / 2 = 4.5; ARI = 0.8 / 3.3
+    ari = adjusted_rand_score([0, 0, 0, 1, 1, 1], [0, 0, 1, 1, 2, 2])
+    assert np.isclose(ari, 0.8 / 3.3)
+    assert contingency_matrix([0, 0, 0, 1, 1, 1], [0, 0, 1, 1, 2, 2]).tolist() == [[2, 1, 0], [0, 1, 2]]
+
+
+def test_ari_near_zero_for_independent_labels():
+    rng = np.random.default_rng(0)
+    a, b = rng.integers(0, 10, 20000), rng.integers(0, 10, 20000)
+    assert abs(adjusted_rand_score(a, b)) < 0.005
+    assert normalized_mutual_info_score(a, b) < 0.01
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 5).flatmap(lambda n: st.integers(n, 6).flatmap(
+    lambda m: arrays(np.int64, (n, m), elements=st.integers(-20, 20)))))
+def test_hungarian_equals_brute_force(cost):
+    for c in (cost, cost.T):
+        rows, cols = linear_sum_assignment(c)
+        k = min(c.shape)
+        assert len(rows) == len(cols) == k and len(set(rows)) == len(set(cols)) == k
+        if c.shape[0] <= c.shape[1]:
+            best = min(sum(c[i, p[i]] for i in range(c.shape[0]))
+                       for p in itertools.permutations(range(c.shape[1]), c.shape[0]))
+        else:
+            best = min(sum(c[p[j], j] for j in range(c.shape[1]))
+                       for p in itertools.permutations(range(c.shape[0]), c.shape[1]))
+        assert c[rows, cols].sum() == best
+
+
+def test_clustering_accuracy_under_relabelling():
+    true = np.array([0, 0, 1, 1, 2, 2, 2])
+    pred = np.array([5, 5, 3, 3, 4, 4, 3])     # one point of class 2 in class 1's cluster
+    assert np.isclose(clustering_accuracy(true, pred), 6 / 7)
+
+
+def _blobs(rng, n_per=50, k=4, d=3, spread=0.1):
+    centres = rng.standard_normal((k, d)) * 10
+    x = np.concatenate([c + spread * rng.standard_normal((n_per, d)) for c in centres])
+    return x, np.repeat(np.arange(k), n_per)
+
+
+def test_kmeans_recovers_well_separated_blobs_exactly():
+    x, y = _blobs(np.random.default_rng(1))
+    km = KMeans(4, n_init=3, rng=0).fit(x)
+    assert adjusted_rand_score(y, km.labels_) == 1.0
+    np.testing.assert_array_equal(km.predict(x), km.labels_)
+    assert km.cluster_centers_.shape == (4, 3)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(0, 10_000), st.integers(2, 6))
+def test_kmeans_inertia_never_rises(seed, k):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((120, 4))
+    km = KMeans(k, n_init=1, max_iter=50, tol=0, rng=seed).fit(x)
+    h = np.array(km.inertia_history_)
+    assert np.all(np.diff(h) <= 1e-9 * h[:-1])
+    d2 = ((x[:, None, :] - km.cluster_centers_[None]) ** 2).sum(-1)
+    assert np.isclose(km.inertia_, d2.min(axis=1).sum())
+
+
+def test_kmeans_reseeds_empty_clusters_and_checks_input():
+    x = np.array([[0.0, 0.0]] * 5 + [[1.0, 1.0]] * 5 + [[50.0, 50.0]])
+    km = KMeans(3, n_init=2, rng=0).fit(x)
+    assert len(np.unique(km.labels_)) == 3
+    with pytest.raises(ValueError, match="NaN"):
+        KMeans(2).fit(np.array([[0.0, np.nan], [1.0, 1.0]]))
+    with pytest.raises(ValueError, match="cannot form"):
+        KMeans(5).fit(np.zeros((3, 2)))
+
+
+def test_kmeans_same_seed_same_result():
+    x, _ = _blobs(np.random.default_rng(2), spread=3.0)
+    a, b = KMeans(4, rng=7).fit(x), KMeans(4, rng=7).fit(x)
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    assert a.inertia_ == b.inertia_
+
+
+def test_pca_by_svd():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((200, 1)) @ np.array([[3.0, 4.0]]) + 0.01 * rng.standard_normal((200, 2))
+    proj, comps, ratio = pca(x, 1)
+    assert ratio[0] > 0.999
+    np.testing.assert_allclose(np.abs(comps[0]), [0.6, 0.8], atol=1e-3)
+    assert proj.shape == (200, 1) and abs(proj.mean()) < 1e-10
+
+# ----------------------------------------------------------- pixel-importance weights
+
+
+def naive_weights(x, labels):
+    t, d = x.shape
+    w = np.zeros(d)
+    for k in range(d):
+        same, diff = [], []
+        for p in range(t):
+            for q in range(t):
+                if p == q:
+                    continue
+                s = np.exp(-(x[p, k] - x[q, k]) ** 2)
+                (same if labels[p] == labels[q] else diff).append(s)
+        w[k] = np.mean(same) * np.mean([1 - s for s in diff])
+    return w
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 10_000), st.integers(4, 12), st.integers(1, 6), st.integers(1, 5))
+def test_pixel_weights_equal_the_naive_double_loop(seed, t, d, chunk):
+    rng = np.random.default_rng(seed)
+    x = rng.random((t, d))
+    labels = np.arange(t) % 3                   # every class has at least one pair when t >= 4
+    w = pixel_importance_weights(x, labels, chunk_rows=chunk)
+    np.testing.assert_allclose(w, naive_weights(x.astype(np.float32), labels), rtol=1e-5, atol=1e-7)
+
+
+def test_constant_pixel_gets_zero_weight_and_single_class_is_refused():
+    rng = np.random.default_rng(0)
+    x = rng.random((20, 5))
+    x[:, 2] = 0.7
+    w = pixel_importance_weights(x, np.arange(20) % 2)
+    assert w[2] == 0 and np.all(w[[0, 1, 3, 4]] > 0)
+    with pytest.raises(ValueError, match="two classes"):
+        pixel_importance_weights(x, np.zeros(20, dtype=int))
+
+
+def test_autoencoder_layout_and_codes():
+    ae = build_autoencoder(rng=0)
+    widths = [layer.n_out for layer in ae.layers if hasattr(layer, "n_out")]
+    assert widths == [512, 128, 32, 10, 32, 128, 512, 784]
+    assert ae.code_width == 10
+    x = np.random.default_rng(0).random((5, 784), dtype=np.float32)
+    codes = ae.encode(x)
+    assert codes.shape == (5, 10) and codes.dtype == np.float32
+    recon = ae.predict(x)
+    assert recon.shape == (5, 784) and (recon > 0).all() and (recon < 1).all()
