@@ -4,6 +4,8 @@ import math
 
 import numpy as np
 
+BLOCK_ROWS = 1024   # rows of data per block in k-means' assignment step
+
 
 def squared_distances(x, centers, x_sq=None):
     """||x - c||^2 for every row and centre by the expansion ||x||^2 - 2 x.c + ||c||^2.
@@ -72,34 +74,45 @@ class KMeans:
             closest = candidate[:, best]
         return centers
 
+    def _assign(self, x, x_sq, centers):
+        """Nearest centre of every row, its squared distance, and the per-cluster sums of
+        the rows. Rows go through in blocks that stay in the CPU cache, so the data is
+        read from memory once for both matrix products (distances, then sums)."""
+        k = len(centers)
+        labels = np.empty(len(x), dtype=np.intp)
+        nearest = np.empty(len(x), dtype=x.dtype)
+        sums = np.zeros((k, x.shape[1]), dtype=x.dtype)
+        clusters = np.arange(k)[:, None]
+        for start in range(0, len(x), BLOCK_ROWS):
+            block = slice(start, start + BLOCK_ROWS)
+            d2 = squared_distances(x[block], centers, x_sq[block])
+            labels[block] = d2.argmin(axis=1)
+            nearest[block] = np.take_along_axis(d2, labels[block, None], axis=1)[:, 0]
+            one_hot = (labels[block] == clusters).astype(x.dtype)        # (K, rows)
+            sums += one_hot @ x[block]
+        return labels, nearest, sums
+
     def _lloyd(self, x, x_sq, centers, tol):
+        """Lloyd's iterations: assign each point to its nearest centre, move each centre
+        to the mean of its points; stop when the centres move less than ``tol``."""
         history = []
-        one_hot = np.zeros((self.n_clusters, len(x)), dtype=x.dtype)
-        rows = np.arange(len(x))
         for it in range(1, self.max_iter + 1):
-            d2 = squared_distances(x, centers, x_sq)
-            labels = d2.argmin(axis=1)
-            nearest = d2[rows, labels]
+            labels, nearest, sums = self._assign(x, x_sq, centers)
             history.append(float(nearest.sum(dtype=np.float64)))
-            # Update: each centre moves to the mean of its points (a one-hot matrix product).
-            one_hot[:] = 0
-            one_hot[labels, rows] = 1
-            counts = one_hot.sum(axis=1)
-            new = one_hot @ x
+            counts = np.bincount(labels, minlength=self.n_clusters).astype(x.dtype)
             empty = np.flatnonzero(counts == 0)
             if len(empty):
                 # Re-seed an empty cluster at the points farthest from their centres.
                 far = np.argsort(nearest)[::-1][:len(empty)]
-                new[empty] = x[far]
+                sums[empty] = x[far]
                 counts[empty] = 1
-            new /= counts[:, None]
+            new = sums / counts[:, None]
             shift = float(((new - centers) ** 2).sum())
             centers = new
             if shift <= tol:
                 break
-        d2 = squared_distances(x, centers, x_sq)
-        labels = d2.argmin(axis=1)
-        inertia = float(d2[rows, labels].sum(dtype=np.float64))
+        labels, nearest, _ = self._assign(x, x_sq, centers)
+        inertia = float(nearest.sum(dtype=np.float64))
         history.append(inertia)
         return centers, labels, inertia, it, history
 
