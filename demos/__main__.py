@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from demos import adaline, autoencoder_clustering, distillation, madaline, mcculloch_pitts
+from demos._common import mnist_options
 from demos.report import write_report
 from scratchnn.datasets import DataNotFoundError
 
@@ -65,10 +66,7 @@ def main(argv=None):
         module = STUDIES[name]
         presets = ["course"] + (["tuned"] if args.preset == "tuned" and name in NEEDS_MNIST else [])
         for preset in presets:
-            kwargs = {}
-            if name in NEEDS_MNIST:
-                kwargs = dict(preset=preset, dataset=args.dataset, data_dir=args.data_dir,
-                              download_ok=not args.no_download)
+            kwargs = mnist_options(args, preset) if name in NEEDS_MNIST else {}
             start = time.perf_counter()
             try:
                 result = module.run(str(out), args.quick, args.seed, **kwargs)

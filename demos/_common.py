@@ -60,3 +60,18 @@ def print_numbers(title, numbers):
 
 def pct(x):
     return f"{100 * x:.2f}%"
+
+
+def mnist_options(args, preset=None):
+    """Keyword arguments of an MNIST study's ``run`` from parsed options."""
+    return dict(preset=preset or args.preset, dataset=args.dataset, data_dir=args.data_dir,
+                download_ok=not args.no_download)
+
+
+def command_line(run, doc, title, mnist=False, argv=None):
+    """What ``python -m demos.<study>`` does: parse options, run, print the numbers."""
+    args = base_parser(doc, mnist=mnist).parse_args(argv)
+    result = run(args.out, args.quick, args.seed, **(mnist_options(args) if mnist else {}))
+    print(result["text"])
+    print_numbers(title, result["numbers"])
+    return result

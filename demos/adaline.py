@@ -5,7 +5,7 @@
 
 import numpy as np
 
-from demos._common import TAB10, base_parser, pct, plt, print_numbers, save
+from demos._common import TAB10, command_line, pct, plt, save
 from scratchnn.adaline import Adaline, bipolar_step
 from scratchnn.datasets import IRIS_FEATURES, load_iris, standardize
 
@@ -111,11 +111,7 @@ def run(out="results", quick=False, seed=0):
 
 
 def main(argv=None):
-    args = base_parser(__doc__).parse_args(argv)
-    result = run(args.out, args.quick, args.seed)
-    print(result["text"])
-    print_numbers("Adaline", result["numbers"])
-    return result
+    return command_line(run, __doc__, "Adaline", argv=argv)
 
 
 if __name__ == "__main__":

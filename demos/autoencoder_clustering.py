@@ -10,9 +10,9 @@ import time
 
 import numpy as np
 
-from demos._common import TAB10, base_parser, plt, print_numbers, save
+from demos._common import TAB10, command_line, plt, save
 from demos.distillation import load_scaled
-from scratchnn import Adam, L2Penalty, WeightedMSE, fit
+from scratchnn import Adam, L2Penalty, WeightedMSE, cosine_schedule, fit
 from scratchnn.autoencoder import build_autoencoder, pixel_importance_weights
 from scratchnn.cluster import (KMeans, adjusted_rand_score, clustering_accuracy,
                                contingency_matrix, normalized_mutual_info_score, pca)
@@ -37,12 +37,17 @@ def scores(y, pred):
 def contingency_plot(ax, y, pred, title):
     table = contingency_matrix(y, pred)
     # Order clusters by the class they hold most of, so a good clustering looks diagonal.
-    order = np.argsort(table.argmax(axis=0) + table.max(axis=0) / (table.sum() + 1))
-    ax.imshow(table[:, order], cmap="viridis", aspect="auto")
-    ax.set_xlabel("cluster (ordered by majority class)")
+    majority = table.argmax(axis=0)
+    order = np.argsort(majority + table.max(axis=0) / (table.sum() + 1))
+    table = table[:, order]
+    ax.imshow(table, cmap="viridis", aspect="auto")
+    for i, j in zip(*np.nonzero(table >= 0.02 * table.max())):
+        ax.text(j, i, table[i, j], ha="center", va="center", fontsize=6,
+                color="black" if table[i, j] > 0.6 * table.max() else "white")
+    ax.set_xlabel("cluster, labelled by its majority class")
     ax.set_ylabel("true label")
     ax.set_yticks(range(table.shape[0]))
-    ax.set_xticks(range(table.shape[1]))
+    ax.set_xticks(range(table.shape[1]), [str(m) for m in majority[order]])
     ax.set_title(title)
 
 
@@ -62,10 +67,7 @@ def run(out="results", quick=False, seed=0, preset="course", dataset="mnist", da
     seconds["pixel_weights"] = time.perf_counter() - start
 
     model = build_autoencoder(rng=rng)
-    schedule = None
-    if cfg["lr_decay"]:
-        def schedule(epoch):
-            return cfg["lr"] * 0.5 * (1 + np.cos(np.pi * epoch / cfg["epochs"]))
+    schedule = cosine_schedule(cfg["lr"], cfg["epochs"]) if cfg["lr_decay"] else None
     history = fit(model, WeightedMSE(weights), Adam(lr=cfg["lr"]), x_train, x_train,
                   epochs=cfg["epochs"], batch_size=cfg["batch"], rng=rng,
                   penalty=L2Penalty(cfg["beta"]), lr_schedule=schedule, print_epochs=verbose,
@@ -91,7 +93,7 @@ def run(out="results", quick=False, seed=0, preset="course", dataset="mnist", da
     numbers["kmeans_inertia_raw"] = results["raw"]["inertia"]
     numbers["labelled_images_for_weights"] = len(subset)
     numbers["final_loss"] = history.epoch_loss[-1]
-    numbers["seconds"] = seconds
+    numbers["step_seconds"] = seconds
 
     fig, ax = plt.subplots(figsize=(4, 3.6))
     im = ax.imshow(weights.reshape(28, 28), cmap="magma")
@@ -151,12 +153,7 @@ def run(out="results", quick=False, seed=0, preset="course", dataset="mnist", da
 
 
 def main(argv=None):
-    args = base_parser(__doc__, mnist=True).parse_args(argv)
-    result = run(args.out, args.quick, args.seed, args.preset, args.dataset, args.data_dir,
-                 download_ok=not args.no_download)
-    print(result["text"])
-    print_numbers("Autoencoder clustering", result["numbers"])
-    return result
+    return command_line(run, __doc__, "Autoencoder clustering", mnist=True, argv=argv)
 
 
 if __name__ == "__main__":

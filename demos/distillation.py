@@ -10,12 +10,12 @@ logits (MSE), one on Hinton's soft targets (T = 4) mixed with the labels.
 """
 
 import hashlib
-import time
 
 import numpy as np
 
-from demos._common import TAB10, base_parser, pct, plt, print_numbers, save
-from scratchnn import SGD, SoftTargetLoss, distill_logit_mse, fit, mlp, softmax, softmax_cross_entropy
+from demos._common import TAB10, command_line, pct, plt, save
+from scratchnn import (SGD, SoftTargetLoss, cosine_schedule, distill_logit_mse, fit, mlp, softmax,
+                       softmax_cross_entropy)
 from scratchnn.datasets import PixelScaler, load_mnist
 
 PRESETS = {
@@ -89,10 +89,7 @@ def smooth(values, window=100):
 
 
 def train(name, model, loss_fn, targets, x, preset, epochs, seed, verbose=True):
-    schedule = None
-    if preset["cosine"]:
-        def schedule(epoch, lr=preset["lr"]):
-            return 0.5 * lr * (1 + np.cos(np.pi * epoch / epochs))
+    schedule = cosine_schedule(preset["lr"], epochs) if preset["cosine"] else None
     opt = SGD(lr=preset["lr"], momentum=preset["momentum"], nesterov=preset["nesterov"],
               weight_decay=preset["weight_decay"])
     return fit(model, loss_fn, opt, x, targets, epochs=epochs, batch_size=preset["batch"], rng=seed,
@@ -229,12 +226,7 @@ def run(out="results", quick=False, seed=0, preset="course", dataset="mnist", da
 
 
 def main(argv=None):
-    args = base_parser(__doc__, mnist=True).parse_args(argv)
-    result = run(args.out, args.quick, args.seed, args.preset, args.dataset, args.data_dir,
-                 download_ok=not args.no_download)
-    print(result["text"])
-    print_numbers("Teacher, student, distillation", result["numbers"])
-    return result
+    return command_line(run, __doc__, "Teacher, student, distillation", mnist=True, argv=argv)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-from demos._common import TAB10, base_parser, pct, plt, print_numbers, save
+from demos._common import TAB10, command_line, pct, plt, save
 from scratchnn import SGD, Tanh, accuracy, fit, mlp, softmax_cross_entropy
 from scratchnn.adaline import Madaline
 from scratchnn.datasets import make_moons, train_test_split
@@ -97,11 +97,7 @@ def run(out="results", quick=False, seed=0):
 
 
 def main(argv=None):
-    args = base_parser(__doc__).parse_args(argv)
-    result = run(args.out, args.quick, args.seed)
-    print(result["text"])
-    print_numbers("Madaline", result["numbers"])
-    return result
+    return command_line(run, __doc__, "Madaline", argv=argv)
 
 
 if __name__ == "__main__":

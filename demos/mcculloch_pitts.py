@@ -6,7 +6,7 @@
 import numpy as np
 from matplotlib.patches import Polygon
 
-from demos._common import base_parser, plt, print_numbers, save
+from demos._common import command_line, plt, save
 from scratchnn.mcculloch_pitts import (SEGMENTS, all_patterns, digit_pattern, one_layer_detector,
                                        two_layer_detector)
 
@@ -106,11 +106,7 @@ def run(out="results", quick=False, seed=0):
 
 
 def main(argv=None):
-    args = base_parser(__doc__).parse_args(argv)
-    result = run(args.out, args.quick, args.seed)
-    print(result["text"])
-    print_numbers("McCulloch–Pitts", result["numbers"])
-    return result
+    return command_line(run, __doc__, "McCulloch–Pitts", argv=argv)
 
 
 if __name__ == "__main__":

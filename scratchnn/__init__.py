@@ -9,13 +9,13 @@ from .layers import Dense, Identity, Layer, ReLU, Sequential, Sigmoid, Tanh, mlp
 from .losses import (L2Penalty, SoftTargetLoss, WeightedMSE, distill_logit_mse, l2_penalty, mse,
                      softmax, softmax_cross_entropy)
 from .optim import SGD, Adam
-from .train import History, accuracy, fit, predict_classes
+from .train import History, accuracy, cosine_schedule, fit, predict_classes
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Layer", "Dense", "ReLU", "Tanh", "Sigmoid", "Identity", "Sequential", "mlp",
     "softmax", "softmax_cross_entropy", "mse", "WeightedMSE", "l2_penalty", "L2Penalty",
-    "distill_logit_mse", "SoftTargetLoss", "SGD", "Adam", "fit", "History", "accuracy",
+    "distill_logit_mse", "SoftTargetLoss", "SGD", "Adam", "fit", "History", "accuracy", "cosine_schedule",
     "predict_classes",
 ]

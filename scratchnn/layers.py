@@ -112,7 +112,7 @@ class ReLU(Layer):
 
     def backward(self, dout, input_grad=True):
         """d out/dx = 1 where x > 0 else 0, so dx = dout * [out > 0]; (N, D) -> (N, D)."""
-        return np.where(self._out > 0, dout, 0).astype(dout.dtype, copy=False)
+        return np.where(self._out > 0, dout, 0)
 
 
 class Tanh(Layer):

@@ -152,6 +152,12 @@ def fit(model, loss_fn, optimizer, x, targets, epochs=1, batch_size=32, rng=None
     return history
 
 
+def cosine_schedule(lr, epochs):
+    """Learning rate for ``fit``'s ``lr_schedule``: lr (1 + cos(pi e / epochs)) / 2 at epoch e,
+    from ``lr`` down towards 0 (Loshchilov and Hutter, 2017, without restarts)."""
+    return lambda epoch: 0.5 * lr * (1 + np.cos(np.pi * epoch / epochs))
+
+
 def predict_classes(model, x, batch_size=4096):
     """Class index by argmax of the logits (softmax would not change the argmax)."""
     return model.predict(x, batch_size=batch_size).argmax(axis=1)

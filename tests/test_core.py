@@ -218,3 +218,13 @@ def test_callback_results_and_epoch_lines_are_recorded():
                callback=lambda epoch, model: {"acc": accuracy(model, XOR_X, XOR_Y)})
     assert len(hist.evaluations) == 3 and all("acc" in e for e in hist.evaluations)
     assert stream.getvalue().count("\n") == 3 and "acc" in stream.getvalue()
+
+
+def test_cosine_schedule_and_lr_schedule_are_applied():
+    from scratchnn import cosine_schedule
+    schedule = cosine_schedule(0.1, 4)
+    assert np.isclose(schedule(0), 0.1) and np.isclose(schedule(2), 0.05) and schedule(3) < 0.02
+    opt = SGD(lr=1.0)
+    fit(mlp([2, 3, 2], rng=0), softmax_cross_entropy, opt, XOR_X, XOR_Y, epochs=4, batch_size=4,
+        rng=0, lr_schedule=schedule, progress=False)
+    assert np.isclose(opt.lr, schedule(3))
