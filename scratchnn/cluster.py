@@ -29,15 +29,24 @@ class KMeans:
     run with the lowest inertia is kept), ``max_iter``, ``tol`` (stop when the centres
     move by less than ``tol`` times the mean feature variance, squared), ``rng``.
 
+    ``algorithm="lloyd"`` is the plain algorithm, measuring every point against every
+    centre at each iteration; ``"hamerly"`` (the default) makes the same assignments
+    but skips the points whose nearest centre provably cannot have changed.
+
     After ``fit``: ``cluster_centers_`` (K, D), ``labels_`` (N,), ``inertia_`` (sum of
-    squared distances to the nearest centre), ``n_iter_`` and ``inertia_history_``
-    (inertia after each assignment step of the kept run; it never rises).
+    squared distances to the nearest centre), ``n_iter_``, and with ``"lloyd"``
+    ``inertia_history_`` (inertia after each assignment step of the kept run; it never
+    rises).
     """
 
-    def __init__(self, n_clusters=8, n_init=10, max_iter=300, tol=1e-4, rng=None):
+    def __init__(self, n_clusters=8, n_init=10, max_iter=300, tol=1e-4, algorithm="hamerly",
+                 rng=None):
         if n_clusters < 1 or n_init < 1 or max_iter < 1:
             raise ValueError("n_clusters, n_init and max_iter must be positive")
+        if algorithm not in ("lloyd", "hamerly"):
+            raise ValueError(f"algorithm must be 'lloyd' or 'hamerly', got {algorithm!r}")
         self.n_clusters, self.n_init, self.max_iter, self.tol = n_clusters, n_init, max_iter, tol
+        self.algorithm = algorithm
         self.rng = np.random.default_rng(rng)
 
     def _check(self, x):
@@ -116,6 +125,72 @@ class KMeans:
         history.append(inertia)
         return centers, labels, inertia, it, history
 
+    def _hamerly(self, x, x_sq, centers, tol):
+        """Lloyd's iterations with Hamerly's bounds (G. Hamerly, 2010).
+
+        Each point keeps an upper bound u on the distance to its own centre and a lower
+        bound l on the distance to any other. When the centres move by delta_j,
+        u grows by delta of its centre and l shrinks by the largest delta. A point
+        with u <= max(l, s/2), s the distance from its centre to the nearest other
+        centre, cannot change cluster and is skipped; only the others are measured.
+        Cluster sums are updated only for points that change cluster.
+        """
+        k = self.n_clusters
+        labels, upper, lower, sums, counts = self._full_state(x, x_sq, centers)
+        for it in range(1, self.max_iter + 1):
+            if (counts == 0).any():        # re-seed empty clusters at the worst-fitted points
+                empty = np.flatnonzero(counts == 0)
+                centers = centers.copy()
+                centers[empty] = x[np.argsort(upper)[::-1][:len(empty)]]
+                labels, upper, lower, sums, counts = self._full_state(x, x_sq, centers)
+            new = (sums / counts[:, None]).astype(x.dtype)
+            move = np.sqrt(((new - centers).astype(np.float64) ** 2).sum(axis=1))
+            centers = new
+            if float((move ** 2).sum()) <= tol:
+                break
+            upper += move[labels]
+            lower -= move.max()
+            between = np.sqrt(squared_distances(centers, centers).astype(np.float64))
+            np.fill_diagonal(between, np.inf)
+            half_gap = 0.5 * between.min(axis=1) if k > 1 else np.full(1, np.inf)
+            check = np.flatnonzero(upper > np.maximum(half_gap[labels], lower))
+            if len(check) == 0:
+                continue
+            d2 = squared_distances(x[check], centers, x_sq[check]).astype(np.float64)
+            new_labels = d2.argmin(axis=1)
+            changed = new_labels != labels[check]
+            if changed.any():
+                moved = check[changed]
+                clusters = np.arange(k)[:, None]
+                delta = ((new_labels[changed] == clusters).astype(x.dtype)
+                         - (labels[moved] == clusters).astype(x.dtype))     # (K, moved)
+                sums += delta @ x[moved]
+                counts += delta.sum(axis=1)
+                labels[moved] = new_labels[changed]
+            upper[check], lower[check] = self._nearest_two(d2)
+        labels, nearest, _ = self._assign(x, x_sq, centers)
+        return centers, labels, float(nearest.sum(dtype=np.float64)), it, None
+
+    def _nearest_two(self, d2):
+        """Distances to the nearest and the second-nearest centre, from squared distances."""
+        if d2.shape[1] == 1:
+            return np.sqrt(d2[:, 0]), np.full(len(d2), np.inf)
+        two = np.sqrt(np.partition(d2, 1, axis=1)[:, :2])
+        return two[:, 0], two[:, 1]
+
+    def _full_state(self, x, x_sq, centers):
+        """Every point measured against every centre: labels, both bounds, sums and counts."""
+        labels = np.empty(len(x), dtype=np.intp)
+        upper, lower = np.empty(len(x)), np.empty(len(x))
+        for start in range(0, len(x), BLOCK_ROWS):
+            block = slice(start, start + BLOCK_ROWS)
+            d2 = squared_distances(x[block], centers, x_sq[block]).astype(np.float64)
+            labels[block] = d2.argmin(axis=1)
+            upper[block], lower[block] = self._nearest_two(d2)
+        one_hot = (labels == np.arange(len(centers))[:, None]).astype(x.dtype)
+        sums = (one_hot @ x).astype(np.float64)
+        return labels, upper, lower, sums, one_hot.sum(axis=1, dtype=np.float64)
+
     def fit(self, x):
         x = self._check(x)
         if len(x) < self.n_clusters:
@@ -123,8 +198,9 @@ class KMeans:
         x_sq = np.einsum("ij,ij->i", x, x)
         tol = self.tol * float(np.mean(np.var(x, axis=0)))
         best = None
+        iterate = self._lloyd if self.algorithm == "lloyd" else self._hamerly
         for _ in range(self.n_init):
-            run = self._lloyd(x, x_sq, self._init_plus_plus(x, x_sq), tol)
+            run = iterate(x, x_sq, self._init_plus_plus(x, x_sq), tol)
             if best is None or run[2] < best[2]:
                 best = run
         (self.cluster_centers_, self.labels_, self.inertia_, self.n_iter_,

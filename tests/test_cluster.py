@@ -89,7 +89,7 @@ def test_kmeans_recovers_well_separated_blobs_exactly():
 def test_kmeans_inertia_never_rises(seed, k):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((120, 4))
-    km = KMeans(k, n_init=1, max_iter=50, tol=0, rng=seed).fit(x)
+    km = KMeans(k, n_init=1, max_iter=50, tol=0, algorithm="lloyd", rng=seed).fit(x)
     h = np.array(km.inertia_history_)
     assert np.all(np.diff(h) <= 1e-9 * h[:-1])
     d2 = ((x[:, None, :] - km.cluster_centers_[None]) ** 2).sum(-1)
@@ -169,3 +169,18 @@ def test_autoencoder_layout_and_codes():
     assert codes.shape == (5, 10) and codes.dtype == np.float32
     recon = ae.predict(x)
     assert recon.shape == (5, 784) and (recon > 0).all() and (recon < 1).all()
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 6))
+def test_hamerly_makes_exactly_lloyds_assignments(seed, k):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((150, 3)) + 3 * rng.integers(0, 3, (150, 1))
+    # n_init=1: the same seed gives both the same k-means++ start (with restarts, two runs
+    # reaching the same partition may tie in inertia and either could be kept).
+    plain = KMeans(k, n_init=1, tol=0, algorithm="lloyd", rng=seed).fit(x)
+    fast = KMeans(k, n_init=1, tol=0, algorithm="hamerly", rng=seed).fit(x)
+    np.testing.assert_array_equal(plain.labels_, fast.labels_)
+    np.testing.assert_allclose(plain.cluster_centers_, fast.cluster_centers_, atol=1e-9)
+    assert plain.n_iter_ == fast.n_iter_
+    assert np.isclose(plain.inertia_, fast.inertia_)
