@@ -23,10 +23,18 @@ PRESETS = {
     "course": dict(n_labelled=100, lr=0.008, epochs=40, beta=1e-9, batch=lambda e: (e // 2 + 1) * 50,
                    standardize_codes=False, n_init=10, lr_decay=False),
     # Tuned: weights from 1000 labelled images, a decaying learning rate, codes
-    # standardised before k-means.
+    # standardised before k-means. See TUNED_FINDINGS for what each change brought.
     "tuned": dict(n_labelled=1000, lr=0.003, epochs=40, beta=1e-9, batch=lambda e: (e // 2 + 1) * 50,
                   standardize_codes=True, n_init=10, lr_decay=True),
 }
+
+TUNED_FINDINGS = (
+    "What helped, measured one change at a time with seed 0 (ARI train / test): the course "
+    "recipe gives 0.451 / 0.466; a cosine-decayed learning rate from 0.003 instead of a constant "
+    "0.008 gives 0.517 / 0.523; adding 1000 labelled images for the pixel weights, 0.524 / 0.527; "
+    "standardising each code dimension before k-means, 0.537 / 0.538. Scaling codes to unit "
+    "length instead helped with 100 labelled images (0.553 / 0.562) but not with 1000 "
+    "(0.507 / 0.504): with one seed each, differences of 0.02 are within run-to-run noise.")
 
 
 def scores(y, pred):
@@ -148,7 +156,8 @@ def run(out="results", quick=False, seed=0, preset="course", dataset="mnist", da
         f"({seconds['pixel_weights']:.2f} s). Autoencoder trained {cfg['epochs']} epochs in "
         f"{seconds['training']:.0f} s. k-means (k = 10, {cfg['n_init']} restarts) on raw pixels: ARI "
         f"{a['raw']['train']:.3f} train / {a['raw']['test']:.3f} test ({seconds['kmeans_raw']:.1f} s); "
-        f"on the 10-d codes: {a['encoded']['train']:.3f} / {a['encoded']['test']:.3f}.")
+        f"on the 10-d codes: {a['encoded']['train']:.3f} / {a['encoded']['test']:.3f}."
+        + (" " + TUNED_FINDINGS if preset == "tuned" else ""))
     return {"numbers": numbers, "figures": figures, "text": text}
 
 
