@@ -88,20 +88,18 @@ def fit(model, loss_fn, optimizer, x, targets, epochs=1, batch_size=32, rng=None
     dtype = model.dtype
     x = check_input(x, model.n_in, dtype, name="x")
     n = len(x)
-    single = not isinstance(targets, tuple)
-    targets = (targets,) if single else targets
+    if n == 0:
+        raise ValueError("x is empty: nothing to train on")
     checked = []
-    for i, t in enumerate(targets):
+    for i, t in enumerate(targets if isinstance(targets, tuple) else (targets,)):
         t = np.asarray(t)
         if len(t) != n:
             raise ValueError(f"targets[{i}] has {len(t)} rows but x has {n}")
-        if t.dtype.kind == "f":
-            t = check_input(t.reshape(n, -1), t.reshape(n, -1).shape[1], dtype,
-                            name=f"targets[{i}]").reshape(t.shape)
+        if t.dtype.kind == "f":       # float targets: same dtype as the model, finite
+            rows = t.reshape(n, -1)
+            t = check_input(rows, rows.shape[1], dtype, name=f"targets[{i}]").reshape(t.shape)
         checked.append(t)
     targets = tuple(checked)
-    if n == 0:
-        raise ValueError("x is empty: nothing to train on")
     history = History()
     bar = Progress(stream, enabled=progress)
     start = time.perf_counter()
@@ -135,8 +133,9 @@ def fit(model, loss_fn, optimizer, x, targets, epochs=1, batch_size=32, rng=None
                 elapsed = time.perf_counter() - start
                 done = (epoch + (step + 1) / n_steps) / epochs
                 eta = elapsed / done - elapsed
-                bar.update(force=step == n_steps - 1, text=f"{name} epoch {epoch + 1}/{epochs} batch {step + 1}/{n_steps} "
-                           f"loss {loss:.4f} elapsed {_fmt_seconds(elapsed)} eta {_fmt_seconds(eta)}")
+                bar.update(f"{name} epoch {epoch + 1}/{epochs} batch {step + 1}/{n_steps} "
+                           f"loss {loss:.4f} elapsed {_fmt_seconds(elapsed)} "
+                           f"eta {_fmt_seconds(eta)}", force=step == n_steps - 1)
         history.epoch_seconds.append(time.perf_counter() - t0)
         history.epoch_loss.append(total / n_steps)
         history.batch_sizes.append(bs)
