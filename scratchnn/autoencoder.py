@@ -8,7 +8,7 @@ loss are specific to the method.
 
 import numpy as np
 
-from .layers import Dense, Identity, ReLU, Sequential, Sigmoid, Tanh, check_input
+from .layers import Dense, Identity, ReLU, Sequential, Sigmoid, Tanh
 
 
 class Autoencoder(Sequential):
@@ -20,21 +20,15 @@ class Autoencoder(Sequential):
 
     @property
     def code_width(self):
-        width = self.n_in
-        for layer in self.layers[:self.n_encoder_layers]:
-            width = layer.output_width(width)
-        return width
+        return self.encoder().output_width(self.n_in)
+
+    def encoder(self):
+        """The encoder half as a Sequential of the same layer objects (same parameters)."""
+        return Sequential(self.layers[:self.n_encoder_layers])
 
     def encode(self, x, batch_size=4096):
         """The codes of ``x``: (N, n_in) -> (N, code width), in batches."""
-        x = check_input(x, self.n_in, self.dtype, name="x")
-        codes = []
-        for i in range(0, len(x), batch_size):
-            h = x[i:i + batch_size]
-            for layer in self.layers[:self.n_encoder_layers]:
-                h = layer.forward(h)
-            codes.append(h)
-        return np.concatenate(codes) if codes else np.zeros((0, self.code_width), self.dtype)
+        return self.encoder().predict(x, batch_size=batch_size)
 
 
 def build_autoencoder(sizes=(784, 512, 128, 32, 10), rng=None, dtype=np.float32):

@@ -184,6 +184,8 @@ class Sequential(Layer):
         leaves = [layer for layer in self.layers if layer.params]
         if any(isinstance(layer, Sequential) for layer in self.layers) or not leaves:
             return None
+        if any(p.base is not None for layer in leaves for p in layer.params.values()):
+            return None   # already views of another model's buffer: keep that model's aliasing
         dtypes = {p.dtype for layer in leaves for p in layer.params.values()}
         if len(dtypes) != 1:
             return None
@@ -344,8 +346,9 @@ def mlp(sizes, activation=ReLU, output=Identity, rng=None, dtype=np.float32):
 def check_input(x, n_in, dtype, name="x"):
     """Validate a batch for a model: 2-D, ``n_in`` columns, finite values.
 
-    Converts to ``dtype`` (the model's) when needed: float64 data fed to a
-    float32 model is cast once here, never silently upcast per batch.
+    Images (N, H, W) with H * W == n_in are flattened to rows. Converts to
+    ``dtype`` (the model's) when needed: float64 data fed to a float32 model is
+    cast once here, never silently upcast per batch.
     """
     x = np.asarray(x)
     if x.ndim == 3 and x.shape[1] * x.shape[2] == n_in:

@@ -22,9 +22,6 @@ class History:
     def seconds(self):
         return float(sum(self.epoch_seconds))
 
-    def as_dict(self):
-        return {k: list(v) for k, v in vars(self).items()}
-
 
 class Progress:
     """A one-line progress display rewritten in place with ``\\r``.

@@ -184,3 +184,14 @@ def test_hamerly_makes_exactly_lloyds_assignments(seed, k):
     np.testing.assert_allclose(plain.cluster_centers_, fast.cluster_centers_, atol=1e-9)
     assert plain.n_iter_ == fast.n_iter_
     assert np.isclose(plain.inertia_, fast.inertia_)
+
+
+def test_encoder_shares_the_autoencoders_parameters():
+    ae = build_autoencoder(sizes=(6, 4, 3, 2), rng=0)
+    encoder = ae.encoder()
+    assert encoder.layers[0].params["W"] is ae.layers[0].params["W"]
+    flat_params, _ = ae.training_arrays()
+    flat_params["*"][:] = 0.5          # the optimizer's view of the model is still the layers'
+    assert (ae.layers[0].params["W"] == 0.5).all() and (encoder.layers[0].params["W"] == 0.5).all()
+    x = np.random.default_rng(0).random((3, 6), dtype=np.float32)
+    np.testing.assert_array_equal(ae.encode(x), encoder.predict(x))

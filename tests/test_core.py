@@ -34,6 +34,9 @@ def test_adam_two_steps_by_hand():
     opt.step(p, {"w": np.array([0.5, -2.0])})
     # t=1: m = 0.1 g, v = 0.001 g^2, m_hat = g, v_hat = g^2 -> step = lr * sign(g) (eps aside)
     np.testing.assert_allclose(p["w"], [1 - 0.1 * 0.5 / (0.5 + 1e-8), 1 + 0.1 * 2 / (2 + 1e-8)])
+    m, v = opt.moments("w")            # the paper's m = (1 - b1) g and v = (1 - b2) g^2 at t = 1
+    np.testing.assert_allclose(m, [0.05, -0.2])
+    np.testing.assert_allclose(v, [0.00025, 0.004])
     opt.step(p, {"w": np.array([1.5, -2.0])})
     # t=2, first element: m = 0.9*0.05 + 0.1*1.5 = 0.195; v = 0.999*0.00025 + 0.001*2.25 = 0.00249975
     # m_hat = 0.195/0.19 = 1.0263158; v_hat = 0.00249975/0.001999 = 1.2504952; step = 0.1*1.0263158/1.1182554
