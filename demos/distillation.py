@@ -219,6 +219,9 @@ def run(out="results", quick=False, seed=0, preset="course", dataset="mnist", da
     t, s = numbers["teacher"]["test_accuracy"], numbers["student"]["test_accuracy"]
     km, ks = numbers["student_kd_mse"]["test_accuracy"], numbers["student_kd_soft"]["test_accuracy"]
     text = (
+        "A large teacher is trained on the labels; a small student is then trained to imitate it, "
+        "either by regressing the teacher's logits or on its softened probabilities (temperature "
+        "T), which tell the student which wrong classes are nearly right. "
         f"{dataset}, pixels scaled to [0, 1] with training-set constants applied to both splits. "
         f"Preset '{preset}'. Test accuracy: teacher {pct(t)}, student from labels {pct(s)}, "
         f"student regressing the teacher's logits {pct(km)}, student on soft targets {pct(ks)}. "
