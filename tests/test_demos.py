@@ -100,3 +100,17 @@ def test_missing_mnist_still_runs_the_rest_and_fails_clearly(tmp_path):
 def test_unknown_study_is_named():
     proc = run_demos("nonsense", cwd=ROOT)
     assert proc.returncode == 2 and "unknown study 'nonsense'" in proc.stderr
+
+
+def test_tuned_presets_run_beside_the_course(quick_run, tmp_path):
+    _, out = quick_run
+    proc = run_demos("--quick", "--preset", "tuned", "--out", str(tmp_path), "--data-dir",
+                     str(out.parent / "data"), "--no-download", "autoencoder", "distillation",
+                     cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = json.loads((tmp_path / "results.json").read_text())
+    for study in ("autoencoder", "distillation"):
+        assert results[study]["preset"] == "course" and results[study]["tuned"]["preset"] == "tuned"
+    assert isinstance(_get(results, "autoencoder.tuned.ari.encoded.test"), float)
+    assert isinstance(_get(results, "distillation.tuned.student_kd_soft.test_accuracy"), float)
+    assert "| tuned preset |" in (tmp_path / "report.md").read_text()
