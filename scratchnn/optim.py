@@ -28,20 +28,39 @@ class SGD:
         self.lr, self.momentum, self.nesterov = float(lr), float(momentum), bool(nesterov)
         self.weight_decay = float(weight_decay)
         self.velocity = {}
+        self._scratch = {}
 
     def step(self, params, grads):
+        # Every temporary lives in a scratch array kept per parameter: a model's worth of
+        # fresh memory at every step would cost more than the arithmetic.
         for name, p in params.items():
             g = grads[name]
+            if name not in self._scratch:
+                self._scratch[name] = (np.empty_like(p), np.empty_like(p))
+            a, b = self._scratch[name]
+            d, v = g, None
             if self.weight_decay:
-                g = g + self.weight_decay * p
+                np.multiply(p, self.weight_decay, out=a)
+                a += g
+                d = a                                   # g + weight_decay p
             if self.momentum:
-                v = self.velocity.get(name)
-                if v is None:
-                    v = self.velocity[name] = np.zeros_like(p)
+                if name not in self.velocity:
+                    self.velocity[name] = np.zeros_like(p)
+                v = self.velocity[name]
                 v *= self.momentum
-                v += g
-                g = g + self.momentum * v if self.nesterov else v
-            p -= self.lr * g
+                v += d                                  # v = momentum v + g
+                if self.nesterov:
+                    np.multiply(v, self.momentum, out=b)
+                    b += d
+                    d = b                               # g + momentum v
+                else:
+                    d = v
+            if d is g or d is v:
+                np.multiply(d, self.lr, out=a)
+                d = a
+            else:
+                d *= self.lr
+            p -= d
 
 
 class Adam:

@@ -231,3 +231,20 @@ def test_cosine_schedule_and_lr_schedule_are_applied():
     fit(mlp([2, 3, 2], rng=0), softmax_cross_entropy, opt, XOR_X, XOR_Y, epochs=4, batch_size=4,
         rng=0, lr_schedule=schedule, progress=False)
     assert np.isclose(opt.lr, schedule(3))
+
+
+def test_sgd_heavy_ball_momentum_by_hand():
+    p = {"w": np.array([1.0, 2.0])}
+    opt = SGD(lr=0.1, momentum=0.5)
+    g = {"w": np.array([1.0, -1.0])}
+    opt.step(p, g)                      # v = g; w -= 0.1 v
+    opt.step(p, g)                      # v = 0.5 g + g = 1.5 g; w -= 0.15 g
+    np.testing.assert_allclose(p["w"], [1 - 0.25, 2 + 0.25])
+    np.testing.assert_array_equal(g["w"], [1.0, -1.0])     # the gradient is left alone
+
+
+def test_sgd_weight_decay_without_momentum_by_hand():
+    p = {"w": np.array([2.0])}
+    SGD(lr=0.1, weight_decay=0.5).step(p, {"w": np.array([1.0])})
+    # g + wd p = 1 + 1 = 2; w = 2 - 0.2
+    np.testing.assert_allclose(p["w"], [1.8])
