@@ -14,8 +14,8 @@ import hashlib
 import numpy as np
 
 from demos._common import TAB10, command_line, pct, plt, save
-from scratchnn import (SGD, SoftTargetLoss, cosine_schedule, distill_logit_mse, fit, mlp, softmax,
-                       softmax_cross_entropy)
+from scratchnn import (SGD, SoftTargetLoss, cosine_schedule, distill_logit_mse, fit, mlp,
+                       predict_classes, softmax, softmax_cross_entropy)
 from scratchnn.datasets import PixelScaler, load_mnist
 
 PRESETS = {
@@ -78,6 +78,8 @@ def state_hash(model):
 
 
 def confusion(y_true, y_pred, k=10):
+    """k x k counts of (true, predicted); unlike cluster.contingency_matrix it keeps a row and
+    a column for every class, even one never predicted."""
     m = np.zeros((k, k), dtype=int)
     np.add.at(m, (y_true, y_pred), 1)
     return m
@@ -100,8 +102,7 @@ def train(name, model, loss_fn, targets, x, preset, epochs, seed, verbose=True, 
 
 
 def evaluate(model, x_train, y_train, x_test, y_test):
-    pred_train = model.predict(x_train).argmax(axis=1)
-    pred_test = model.predict(x_test).argmax(axis=1)
+    pred_train, pred_test = predict_classes(model, x_train), predict_classes(model, x_test)
     return {"train_accuracy": float(np.mean(pred_train == y_train)),
             "test_accuracy": float(np.mean(pred_test == y_test)),
             "test_errors": f"{int(np.sum(pred_test != y_test))}/{len(y_test)}",

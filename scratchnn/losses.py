@@ -127,9 +127,9 @@ class L2Penalty:
         value = 0.0
         for name, p in params.items():
             value += float(np.vdot(p, p))
-            tmp = self._tmp.get(name)
-            if tmp is None or tmp.shape != p.shape or tmp.dtype != p.dtype:
-                tmp = self._tmp[name] = np.empty_like(p)
+            if name not in self._tmp:      # scratch per parameter, as the optimizers keep
+                self._tmp[name] = np.empty_like(p)
+            tmp = self._tmp[name]
             np.multiply(p, 2 * self.beta, out=tmp)
             grads[name] += tmp
         return self.beta * value
