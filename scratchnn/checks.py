@@ -12,6 +12,10 @@ class NotFittedError(ValueError):
     """A model was asked to predict before ``fit`` was called."""
 
 
+class NonFiniteError(ValueError):
+    """An array holds NaN or infinity where finite numbers are needed."""
+
+
 def check_fitted(model, attribute):
     """Raise :class:`NotFittedError` unless ``model`` has ``attribute`` (set by ``fit``)."""
     if getattr(model, attribute, None) is None:
@@ -40,7 +44,7 @@ def check_array(x, name, ndim=2, dtype=None, allow_empty=False, finite=True):
         x = x.astype(np.float64)
     if finite and not np.isfinite(x).all():
         where = np.argwhere(~np.isfinite(x))[0]
-        raise ValueError(f"{name} contains NaN or infinity (first at index {tuple(int(i) for i in where)}); "
+        raise NonFiniteError(f"{name} contains NaN or infinity (first at index {tuple(int(i) for i in where)}); "
                          "clean or impute the data first")
     return x
 

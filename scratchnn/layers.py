@@ -3,32 +3,45 @@
 The contract every layer keeps (batch first, shapes ``(N, D)``):
 
 * ``forward(x)`` returns the output and keeps only what ``backward`` needs.
-* ``backward(dout)`` takes dL/d(output), returns dL/d(input) and *overwrites*
-  ``layer.grads[name]`` with dL/d(param) for every ``layer.params[name]``.
+* ``backward(dout)`` takes dL/d(output), returns dL/d(input) and sets
+  ``layer.grads[name]`` to dL/d(param) for every ``layer.params[name]``, an array
+  of the parameter's shape. Assigning a new array or writing into the old one
+  are both fine: the training loop reads ``grads`` after each ``backward``.
   Gradients are overwritten, never accumulated: a loss made of several terms
-  (hard and soft labels in distillation) must add them *before* calling
-  ``backward``, which is what the losses in :mod:`scratchnn.losses` do.
-* ``backward`` never modifies ``dout`` or anything cached by ``forward``.
+  (hard and soft labels in distillation) adds them *before* ``backward``.
+* ``backward`` never modifies ``dout`` or anything cached by ``forward``, and
+  ``forward`` never hands out an array it keeps for ``backward``.
+* Parameters are updated in place by the optimizers (``p -= lr * g``), so a
+  layer may keep its own alias (``self.W = self.params["W"]``).
 * A layer with ``trainable = False`` still passes gradients to its input but
-  computes no parameter gradients, and optimizers never touch it.
+  computes no parameter gradients, and optimizers never see it.
+* ``training`` is True while ``fit`` trains and False while ``predict`` runs;
+  only :class:`Dropout` behaves differently in the two modes.
+
+Write your own layer by subclassing :class:`Layer` (see the README, "Write your
+own layer") and check its backward with :func:`scratchnn.gradcheck.check_layer`.
 """
 
 import numpy as np
 
+from .checks import NonFiniteError, check_array
+from .files import atomic_path
+
 
 class Layer:
-    """Base class: a layer without parameters that passes values through."""
+    """Base class: no parameters. Subclasses call ``super().__init__()`` first."""
 
     def __init__(self):
         self.params = {}
         self.grads = {}
         self.trainable = True
+        self.training = True
 
     def forward(self, x):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define forward(x)")
 
     def backward(self, dout, input_grad=True):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define backward(dout)")
 
     def __call__(self, x):
         return self.forward(x)
@@ -38,10 +51,32 @@ class Layer:
         return n_in
 
     def n_params(self):
-        return sum(p.size for p in self.params.values())
+        return sum(np.size(p) for p in self.params.values())
 
     def __repr__(self):
         return f"{type(self).__name__}()"
+
+
+def _cached(layer, attribute):
+    """What ``forward`` stored for ``backward``, or a clear error if forward has not run."""
+    value = getattr(layer, attribute, None)
+    if value is None:
+        raise ValueError(f"{type(layer).__name__}.backward called before forward: run forward(x) "
+                         "in training mode first (backward uses what forward keeps)")
+    return value
+
+
+def _check_float(layer, x):
+    if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
+        raise TypeError(f"{type(layer).__name__} expects a floating-point NumPy array, got "
+                        f"{type(x).__name__} of dtype {getattr(x, 'dtype', None)}; convert with "
+                        "np.asarray(x, dtype=np.float32)")
+
+
+def _check_dout(layer, dout, shape):
+    if np.shape(dout) != shape:
+        raise ValueError(f"{type(layer).__name__}.backward: dout has shape {np.shape(dout)} but the "
+                         f"last forward returned {shape}; pass dL/d(output), shaped like the output")
 
 
 class Dense(Layer):
@@ -59,8 +94,8 @@ class Dense(Layer):
 
     def __init__(self, n_in, n_out, rng=None, gain=2.0, dtype=np.float32):
         super().__init__()
-        if int(n_in) < 1 or int(n_out) < 1:
-            raise ValueError(f"Dense needs positive widths, got n_in={n_in}, n_out={n_out}")
+        if int(n_in) != n_in or int(n_out) != n_out or n_in < 1 or n_out < 1:
+            raise ValueError(f"Dense needs positive whole widths, got n_in={n_in}, n_out={n_out}")
         self.n_in, self.n_out = int(n_in), int(n_out)
         rng = np.random.default_rng(rng)
         std = np.sqrt(gain / self.n_in)
@@ -71,16 +106,22 @@ class Dense(Layer):
         self._x = None
 
     def forward(self, x):
-        """x: (N, n_in) -> out: (N, n_out)."""
-        if x.ndim != 2 or x.shape[1] != self.n_in:
+        """x: (N, n_in) -> out: (N, n_out), in the dtype of the parameters."""
+        W, b = self.params["W"], self.params["b"]
+        if not isinstance(x, np.ndarray) or x.ndim != 2 or x.shape[1] != self.n_in:
             raise ValueError(
                 f"Dense({self.n_in}, {self.n_out}) expects input of shape (N, {self.n_in}), "
-                f"got {x.shape}; reshape images to rows first, e.g. x.reshape(len(x), -1)"
-            )
-        self._x = x
-        out = x @ self.params["W"]
-        out += self.params["b"]
-        return out
+                f"got {np.shape(x)}; reshape images to rows first, e.g. x.reshape(len(x), -1)")
+        if x.dtype != W.dtype:
+            raise TypeError(f"Dense({self.n_in}, {self.n_out}) holds {W.dtype} parameters but got "
+                            f"{x.dtype} input; convert it with x.astype(np.{W.dtype}) (model.predict "
+                            "and fit do this for you)")
+        if not np.isfinite(x).all():     # costs 1/n_out of the matrix product below
+            raise NonFiniteError(f"Dense({self.n_in}, {self.n_out}): the input contains NaN or "
+                                 "infinity; clean the data (or, inside a model, the weights before "
+                                 "this layer are broken)")
+        self._x = x if self.training else None
+        return x @ W + b
 
     def backward(self, dout, input_grad=True):
         """dout: (N, n_out) -> dx: (N, n_in).
@@ -88,12 +129,12 @@ class Dense(Layer):
         out = x W + b, so  dW = x^T dout (n_in, n_out),  db = sum_n dout (n_out,),
         dx = dout W^T (N, n_in).  ``input_grad=False`` skips dx (first layer).
         """
+        x = _cached(self, "_x")
+        _check_dout(self, dout, (len(x), self.n_out))
         if self.trainable:
-            np.matmul(self._x.T, dout, out=self.grads["W"])
-            np.sum(dout, axis=0, out=self.grads["b"])
-        if input_grad:
-            return dout @ self.params["W"].T
-        return None
+            self.grads["W"] = x.T @ dout
+            self.grads["b"] = dout.sum(axis=0)
+        return dout @ self.params["W"].T if input_grad else None
 
     def output_width(self, n_in):
         return self.n_out
@@ -102,47 +143,53 @@ class Dense(Layer):
         return f"Dense({self.n_in}, {self.n_out})"
 
 
-class ReLU(Layer):
-    """``out = max(x, 0)``."""
+class Activation(Layer):
+    """An elementwise function f. ``forward`` keeps the local derivative f'(x) for
+    ``backward``, a separate array from the output it returns, so an in-place edit of
+    the output downstream cannot change the gradient. Being elementwise, it maps a
+    NaN to NaN; the Dense layer after it refuses one."""
 
     def forward(self, x):
-        out = np.maximum(x, 0)
-        self._out = out
+        _check_float(self, x)
+        out, local_grad = self.function_and_derivative(x)
+        self._local_grad = local_grad if self.training else None
         return out
 
     def backward(self, dout, input_grad=True):
-        """d out/dx = 1 where x > 0 else 0, so dx = dout * [out > 0]; (N, D) -> (N, D)."""
-        return np.where(self._out > 0, dout, 0)
+        """dx = dout * f'(x), elementwise; (N, D) -> (N, D)."""
+        local_grad = _cached(self, "_local_grad")
+        _check_dout(self, dout, local_grad.shape)
+        return dout * local_grad
+
+    def function_and_derivative(self, x):
+        raise NotImplementedError
 
 
-class Tanh(Layer):
-    """``out = tanh(x)``."""
+class ReLU(Activation):
+    """``out = max(x, 0)``;  d out/dx = 1 where x > 0, else 0."""
 
-    def forward(self, x):
-        self._out = np.tanh(x)
-        return self._out
-
-    def backward(self, dout, input_grad=True):
-        """d tanh(x)/dx = 1 - tanh(x)^2, so dx = dout * (1 - out^2); (N, D) -> (N, D)."""
-        return dout * (1 - self._out * self._out)
+    def function_and_derivative(self, x):
+        return np.maximum(x, 0), (x > 0).astype(x.dtype)
 
 
-class Sigmoid(Layer):
-    """``out = 1 / (1 + exp(-x))``, computed as ``(1 + tanh(x / 2)) / 2``.
+class Tanh(Activation):
+    """``out = tanh(x)``;  d tanh(x)/dx = 1 - tanh(x)^2."""
+
+    def function_and_derivative(self, x):
+        out = np.tanh(x)
+        return out, 1 - out * out
+
+
+class Sigmoid(Activation):
+    """``out = 1 / (1 + exp(-x))``, computed as ``(1 + tanh(x / 2)) / 2``;
+    d sigma(x)/dx = sigma(x) (1 - sigma(x)).
 
     The tanh form is the same function and never overflows, whatever ``x``.
     """
 
-    def forward(self, x):
-        out = np.tanh(x * 0.5)
-        out += 1
-        out *= 0.5
-        self._out = out
-        return out
-
-    def backward(self, dout, input_grad=True):
-        """d sigma(x)/dx = sigma(x)(1 - sigma(x)), so dx = dout * out * (1 - out); (N, D) -> (N, D)."""
-        return dout * (self._out * (1 - self._out))
+    def function_and_derivative(self, x):
+        out = (1 + np.tanh(x * 0.5)) * 0.5
+        return out, out * (1 - out)
 
 
 class Identity(Layer):
@@ -156,72 +203,80 @@ class Identity(Layer):
         return dout
 
 
+class Dropout(Layer):
+    """Inverted dropout (Srivastava et al., 2014): while training, each input is kept
+    with probability 1 - p and scaled by 1 / (1 - p), else set to 0; at evaluation it
+    passes x unchanged. The scaling keeps the expected output equal to x, so nothing
+    needs rescaling at test time.
+
+        training:   out = x * mask,  mask_ij = [u_ij >= p] / (1 - p),  u ~ U(0, 1)
+        evaluation: out = x
+
+    ``fit`` switches a model to training mode and ``predict`` to evaluation, so a
+    model is never evaluated with dropout on by accident. ``hold_mask = True``
+    reuses the last mask (for a gradient check, which calls forward many times).
+    """
+
+    def __init__(self, p=0.5, rng=None):
+        super().__init__()
+        if not 0 <= p < 1:
+            raise ValueError(f"dropout probability p must be in [0, 1), got {p}")
+        self.p = float(p)
+        self.rng = np.random.default_rng(rng)
+        self.hold_mask = False
+        self._mask = None
+
+    def forward(self, x):
+        _check_float(self, x)
+        if not self.training:
+            self._mask = None
+            return x
+        if not (self.hold_mask and self._mask is not None and self._mask.shape == x.shape):
+            keep = self.rng.random(x.shape, dtype=np.float32) >= self.p
+            self._mask = keep.astype(x.dtype) / x.dtype.type(1 - self.p)
+        return x * self._mask
+
+    def backward(self, dout, input_grad=True):
+        """out = x * mask, so dx = dout * mask (the same mask); (N, D) -> (N, D)."""
+        mask = _cached(self, "_mask")
+        _check_dout(self, dout, mask.shape)
+        return dout * mask
+
+    def __repr__(self):
+        return f"Dropout({self.p:g})"
+
+
 class Sequential(Layer):
     """Layers applied in order; parameters are named ``"<index>.<name>"``.
 
-    ``model.params`` and ``model.grads`` are dicts of the *same arrays* the
-    layers hold, so an optimizer that updates them in place updates the layers.
-    Only layers with ``trainable = True`` appear in them; ``model.freeze()``
-    makes a model (a teacher, say) read-only for every optimizer.
+    ``model.params`` and ``model.grads`` are dicts of the layers' own arrays (no
+    copies), rebuilt at each access, so they always show what the layers hold
+    now. Only layers with ``trainable = True`` appear in them: ``model.freeze()``
+    makes a model (a teacher, say) invisible to every optimizer.
+    ``model.state_dict()`` returns copies of every parameter, trainable or not:
+    a snapshot that training does not change.
     """
 
     def __init__(self, layers):
         self.layers = list(layers)
         for i, layer in enumerate(self.layers):
             if not isinstance(layer, Layer):
-                raise TypeError(f"layer {i} is {type(layer).__name__}, not a scratchnn Layer")
-        self._flat = self._share_one_buffer()
-
-    def _share_one_buffer(self):
-        """Re-home every parameter (and gradient) as a view of one contiguous buffer.
-
-        The layers keep working on their own arrays, which are now slices of
-        the buffer; an optimizer or a penalty can then update the whole model
-        with a handful of NumPy calls instead of a handful per array, which is
-        what makes small-batch training fast. Returns (params, grads) buffers,
-        or None when the layers cannot share one (nested models, mixed dtypes).
-        """
-        leaves = [layer for layer in self.layers if layer.params]
-        if any(isinstance(layer, Sequential) for layer in self.layers) or not leaves:
-            return None
-        if any(p.base is not None for layer in leaves for p in layer.params.values()):
-            return None   # already views of another model's buffer: keep that model's aliasing
-        dtypes = {p.dtype for layer in leaves for p in layer.params.values()}
-        if len(dtypes) != 1:
-            return None
-        size = sum(layer.n_params() for layer in leaves)
-        dtype = dtypes.pop()
-        flat_p, flat_g = np.empty(size, dtype), np.zeros(size, dtype)
-        offset = 0
-        for layer in leaves:
-            for name, p in layer.params.items():
-                view = flat_p[offset:offset + p.size].reshape(p.shape)
-                view[...] = p
-                layer.params[name] = view
-                layer.grads[name] = flat_g[offset:offset + p.size].reshape(p.shape)
-                offset += p.size
-        return flat_p, flat_g
-
-    def training_arrays(self):
-        """``(params, grads)`` as the training loop hands them to an optimizer.
-
-        When every layer is trainable and the parameters share one buffer,
-        these are that buffer and its gradient under the single name ``"*"``
-        (same numbers, fewer arrays); otherwise the dotted-name dicts.
-        """
-        if self._flat is not None and all(layer.trainable for layer in self.layers):
-            return {"*": self._flat[0]}, {"*": self._flat[1]}
-        return self.params, self.grads
+                raise TypeError(f"layer {i} is {type(layer).__name__}, not a scratchnn Layer; "
+                                "subclass scratchnn.Layer")
+            if not isinstance(getattr(layer, "params", None), dict):
+                raise TypeError(f"layer {i} ({type(layer).__name__}) has no params dict; call "
+                                "super().__init__() at the start of its __init__")
 
     @property
     def params(self):
-        return {f"{i}.{k}": v for i, layer in enumerate(self.layers) if layer.trainable
-                for k, v in layer.params.items()}
+        return {f"{i}.{name}": p for i, layer in enumerate(self.layers)
+                for name, p in _trainable(layer, "params").items()}
 
     @property
     def grads(self):
-        return {f"{i}.{k}": v for i, layer in enumerate(self.layers) if layer.trainable
-                for k, v in layer.grads.items()}
+        """Each trainable parameter's gradient by the same name (missing if never set)."""
+        return {f"{i}.{name}": g for i, layer in enumerate(self.layers)
+                for name, g in _trainable(layer, "grads").items()}
 
     @property
     def trainable(self):
@@ -229,8 +284,17 @@ class Sequential(Layer):
 
     @trainable.setter
     def trainable(self, value):
-        for layer in self.layers:
+        for layer in getattr(self, "layers", ()):
             layer.trainable = bool(value)
+
+    @property
+    def training(self):
+        return all(layer.training for layer in self.layers)
+
+    @training.setter
+    def training(self, value):
+        for layer in getattr(self, "layers", ()):
+            layer.training = bool(value)
 
     def freeze(self):
         """Make every layer non-trainable; returns the model."""
@@ -241,13 +305,31 @@ class Sequential(Layer):
         self.trainable = True
         return self
 
+    def train(self):
+        """Training mode (dropout on); ``fit`` calls it. Returns the model."""
+        self.training = True
+        return self
+
+    def eval(self):
+        """Evaluation mode (dropout off); ``predict`` uses it. Returns the model."""
+        self.training = False
+        return self
+
     @property
     def n_in(self):
-        return next(layer.n_in for layer in self.layers if hasattr(layer, "n_in"))
+        for layer in self.layers:
+            width = getattr(layer, "n_in", None)
+            if width is not None:
+                return width
+        raise ValueError(f"{self!r} has no layer with a known input width (a Dense layer); "
+                         "start the model with Dense(n_in, n_out)")
 
     @property
     def dtype(self):
-        return next(iter(self.state_dict().values())).dtype
+        state = self.state_dict()
+        if not state:
+            raise ValueError(f"{self!r} has no parameters, so no dtype; add a Dense layer")
+        return next(iter(state.values())).dtype
 
     def forward(self, x):
         """x: (N, n_in) -> output of the last layer."""
@@ -263,13 +345,17 @@ class Sequential(Layer):
         return dout
 
     def predict(self, x, batch_size=4096):
-        """Forward pass in batches (bounded memory), after checking the input.
-
-        float64 (or integer) input is converted to the model's dtype, so a
-        float32 model computes and returns float32.
-        """
+        """Forward pass in evaluation mode, in batches (bounded memory), after checking
+        the input. float64 (or integer) input is converted to the model's dtype, so a
+        float32 model computes and returns float32."""
         x = check_input(x, self.n_in, self.dtype, name="x")
-        outs = [self.forward(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
+        was_training = [layer.training for layer in self.layers]
+        self.eval()
+        try:
+            outs = [self.forward(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
+        finally:
+            for layer, mode in zip(self.layers, was_training):
+                layer.training = mode
         return np.concatenate(outs) if outs else np.zeros((0, self.output_width(self.n_in)), self.dtype)
 
     def output_width(self, n_in):
@@ -286,13 +372,11 @@ class Sequential(Layer):
         rows = [("layer", "output", "params")]
         for i, layer in enumerate(self.layers):
             width = layer.output_width(width)
-            frozen = "" if layer.trainable or not layer.params else " (frozen)"
+            frozen = "" if layer.trainable or not layer.n_params() else " (frozen)"
             rows.append((f"{i}: {layer!r}{frozen}", f"(N, {width})", f"{layer.n_params():,}"))
         total = self.n_params()
         rows.append(("total", "", f"{total:,}"))
-        w0 = max(len(r[0]) for r in rows)
-        w1 = max(len(r[1]) for r in rows)
-        w2 = max(len(r[2]) for r in rows)
+        w0, w1, w2 = (max(len(r[k]) for r in rows) for k in range(3))
         lines = [f"{a:<{w0}}  {b:<{w1}}  {c:>{w2}}" for a, b, c in rows]
         lines.insert(1, "-" * len(lines[0]))
         lines.insert(len(lines) - 1, "-" * len(lines[0]))
@@ -300,39 +384,75 @@ class Sequential(Layer):
         return total
 
     def state_dict(self):
-        """All parameters (trainable or not) by dotted name."""
-        return {f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.params.items()}
+        """A copy of every parameter (trainable or not) by dotted name: a snapshot."""
+        return {f"{i}.{name}": np.array(p, copy=True) for i, layer in enumerate(self.layers)
+                for name, p in _all_params(layer).items()}
+
+    def load_state_dict(self, state, source="state"):
+        """Copy the arrays of ``state`` (as from :meth:`state_dict`) into this model's
+        parameters, in place, after checking names, shapes and values."""
+        own = {f"{i}.{name}": p for i, layer in enumerate(self.layers)
+               for name, p in _all_params(layer).items()}
+        missing, extra = sorted(set(own) - set(state)), sorted(set(state) - set(own))
+        if missing or extra:
+            raise ValueError(f"{source}: parameter names differ from this model "
+                             f"(missing {missing}, unexpected {extra})")
+        for name, p in own.items():
+            value = np.asarray(state[name])
+            if value.shape != p.shape:
+                raise ValueError(f"{source}: {name} has shape {value.shape}, this model needs {p.shape}")
+            if not np.isfinite(value).all():
+                raise ValueError(f"{source}: {name} contains NaN or infinity")
+        for name, p in own.items():
+            p[...] = state[name]
+        return self
 
     def save(self, path):
-        """Write every parameter to an ``.npz`` file (names -> arrays, no pickle)."""
-        np.savez(path, **self.state_dict())
+        """Write every parameter to ``path`` (``.npz`` added if missing): names -> arrays,
+        no pickle. Written to a temporary file and renamed, so an interrupted save never
+        leaves a half-written model. Returns the path written."""
+        path = _npz_path(path)
+        with atomic_path(path) as tmp, open(tmp, "wb") as f:
+            np.savez(f, **self.state_dict())
+        return path
 
     def load(self, path):
         """Read parameters saved by :meth:`save` into this model, in place."""
-        own = self.state_dict()
+        path = _npz_path(path)
         with np.load(path, allow_pickle=False) as data:
-            missing = sorted(set(own) - set(data.files))
-            extra = sorted(set(data.files) - set(own))
-            if missing or extra:
-                raise ValueError(f"{path}: parameter names differ from this model "
-                                 f"(missing {missing}, unexpected {extra})")
-            for name, arr in own.items():
-                if data[name].shape != arr.shape:
-                    raise ValueError(f"{path}: {name} has shape {data[name].shape}, "
-                                     f"this model needs {arr.shape}")
-                arr[...] = data[name]
-        return self
+            return self.load_state_dict({name: data[name] for name in data.files}, source=str(path))
 
     def __repr__(self):
         inner = ", ".join(repr(layer) for layer in self.layers)
         return f"Sequential([{inner}])"
 
 
-def mlp(sizes, activation=ReLU, output=Identity, rng=None, dtype=np.float32):
+def _trainable(layer, what):
+    """A layer's params (or grads) that optimizers may update."""
+    if isinstance(layer, Sequential):
+        return getattr(layer, what)
+    return getattr(layer, what) if layer.trainable else {}
+
+
+def _all_params(layer):
+    if isinstance(layer, Sequential):
+        return {f"{i}.{k}": v for i, sub in enumerate(layer.layers) for k, v in _all_params(sub).items()}
+    return layer.params
+
+
+def _npz_path(path):
+    path = str(path)
+    return path if path.endswith(".npz") else path + ".npz"
+
+
+def mlp(sizes, activation=ReLU, output=Identity, dropout=0.0, rng=None, dtype=np.float32):
     """A multi-layer perceptron, e.g. ``mlp([784, 128, 64, 10])``.
 
-    Hidden layers use He initialisation for ReLU and LeCun otherwise.
+    Hidden layers use He initialisation for ReLU and LeCun otherwise;
+    ``dropout > 0`` adds a :class:`Dropout` after each hidden activation.
     """
+    if len(sizes) < 2:
+        raise ValueError(f"sizes needs at least an input and an output width, got {sizes}")
     rng = np.random.default_rng(rng)
     layers = []
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
@@ -340,6 +460,8 @@ def mlp(sizes, activation=ReLU, output=Identity, rng=None, dtype=np.float32):
         act = output if last else activation
         gain = 2.0 if act is ReLU else 1.0
         layers += [Dense(n_in, n_out, rng=rng, gain=gain, dtype=dtype), act()]
+        if dropout and not last:
+            layers.append(Dropout(dropout, rng=rng.integers(2**63)))
     return Sequential(layers)
 
 
@@ -353,15 +475,6 @@ def check_input(x, n_in, dtype, name="x"):
     x = np.asarray(x)
     if x.ndim == 3 and x.shape[1] * x.shape[2] == n_in:
         x = x.reshape(len(x), -1)
-    if x.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (n_samples, {n_in}), got shape {x.shape}")
-    if x.shape[1] != n_in:
+    if x.ndim == 2 and x.shape[1] != n_in:
         raise ValueError(f"{name} has {x.shape[1]} columns but the model expects {n_in}")
-    if not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
-        raise TypeError(f"{name} must hold real numbers, got dtype {x.dtype}")
-    x = np.asarray(x, dtype=dtype)
-    if not np.isfinite(x).all():
-        bad = np.argwhere(~np.isfinite(x))[0]
-        raise ValueError(f"{name} contains NaN or infinity (first at row {bad[0]}, column {bad[1]}); "
-                         "clean or impute the data first")
-    return x
+    return check_array(x, name, ndim=2, dtype=dtype, allow_empty=True)

@@ -6,6 +6,8 @@ on the batch size. Shapes: outputs and targets ``(N, D)``, labels ``(N,)``.
 
 import numpy as np
 
+from .checks import check_array, check_labels, check_positive
+
 
 def log_softmax(z):
     """log softmax along the last axis: z - logsumexp(z), stable for any finite z.
@@ -28,26 +30,21 @@ def softmax(z):
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def check_labels(labels, n_classes, n_rows):
-    """Integer labels in ``0 .. n_classes-1``, one per row; returns them as intp."""
-    labels = np.asarray(labels)
-    if labels.shape != (n_rows,):
-        raise ValueError(f"labels must have shape ({n_rows},), got {labels.shape}")
-    if labels.dtype.kind not in "iu":
-        if labels.dtype.kind == "f" and np.all(labels == np.round(labels)):
-            labels = labels.astype(np.intp)
-        else:
-            raise TypeError(f"labels must be integers 0..{n_classes - 1}, got dtype {labels.dtype}")
-    if n_rows and (labels.min() < 0 or labels.max() >= n_classes):
-        bad = labels[(labels < 0) | (labels >= n_classes)][0]
-        raise ValueError(f"label {bad} is out of range for {n_classes} classes (0..{n_classes - 1}); "
-                         "map the labels to 0..n_classes-1 first")
-    return labels
+def _check_pair(output, target, what):
+    """Output and target of a regression loss: arrays of one shape, at least one row."""
+    if not isinstance(output, np.ndarray) or output.ndim != 2:
+        raise ValueError(f"{what}: output must be a 2-D array (N, D), got shape {np.shape(output)}")
+    if np.shape(target) != output.shape:
+        raise ValueError(f"{what}: output has shape {output.shape} but target has shape {np.shape(target)}")
+    if output.size == 0:
+        raise ValueError(f"{what}: output is empty (shape {output.shape}); a loss needs at least one value")
+    check_array(output, f"{what}: output", ndim=2)
+    check_array(target, f"{what}: target", ndim=2)
 
 
-def _check_same_shape(a, b, what):
-    if a.shape != b.shape:
-        raise ValueError(f"{what}: output has shape {a.shape} but target has shape {b.shape}")
+def _sum_of_products(a, b):
+    """sum(a * b) accumulated in float64, so a float32 loss of huge errors does not overflow."""
+    return float(np.dot(a.ravel().astype(np.float64, copy=False), b.ravel().astype(np.float64, copy=False)))
 
 
 def softmax_cross_entropy(logits, labels):
@@ -56,8 +53,12 @@ def softmax_cross_entropy(logits, labels):
     L = (1/N) sum_n [logsumexp(z_n) - z_n,y_n];  dL/dz = (softmax(z) - onehot(y)) / N.
     logits (N, C), labels (N,) -> (scalar, (N, C)).  Finite for any finite logits.
     """
+    if not isinstance(logits, np.ndarray) or logits.ndim != 2 or logits.size == 0:
+        raise ValueError(f"softmax_cross_entropy: logits must be a non-empty 2-D array (N, C), "
+                         f"got shape {np.shape(logits)}; a single sample is logits[None, :]")
+    check_array(logits, "softmax_cross_entropy: logits", ndim=2)
     n, c = logits.shape
-    labels = check_labels(labels, c, n)
+    labels = check_labels(labels, "labels", n, c)
     logp = log_softmax(logits)
     rows = np.arange(n)
     loss = -logp[rows, labels].mean()
@@ -72,11 +73,11 @@ def mse(output, target):
 
     L = (1/(N D)) sum (y - t)^2;  dL/dy = 2 (y - t) / (N D).   (N, D) -> (scalar, (N, D)).
     """
-    _check_same_shape(output, target, "mse")
+    _check_pair(output, target, "mse")
     diff = output - target
-    loss = np.vdot(diff, diff) / diff.size
+    loss = _sum_of_products(diff, diff) / diff.size
     diff *= 2.0 / diff.size
-    return float(loss), diff
+    return loss, diff
 
 
 class WeightedMSE:
@@ -93,14 +94,14 @@ class WeightedMSE:
         self.weights = weights
 
     def __call__(self, output, target):
-        _check_same_shape(output, target, "WeightedMSE")
+        _check_pair(output, target, "WeightedMSE")
         if output.shape[1] != self.weights.size:
             raise ValueError(f"WeightedMSE has {self.weights.size} weights but the output has "
                              f"{output.shape[1]} columns")
         w = self.weights.astype(output.dtype, copy=False)
         diff = output - target
         wdiff = diff * w
-        loss = np.vdot(wdiff, diff) / diff.size
+        loss = _sum_of_products(wdiff, diff) / diff.size
         wdiff *= 2.0 / diff.size
         return float(loss), wdiff
 
@@ -109,6 +110,7 @@ def l2_penalty(params, beta):
     """beta * (sum of squares of every parameter), and its gradient.
 
     P = beta sum_i ||p_i||^2;  dP/dp_i = 2 beta p_i.   dict of arrays -> (scalar, dict of arrays).
+    SGD's ``weight_decay = wd`` adds wd p to the gradient: the same as beta = wd / 2.
     """
     value = beta * sum(float(np.vdot(p, p)) for p in params.values())
     grads = {name: (2 * beta) * p for name, p in params.items()}
@@ -116,22 +118,18 @@ def l2_penalty(params, beta):
 
 
 class L2Penalty:
-    """The L2 penalty as the training loop uses it: adds 2 beta p to each gradient in place."""
+    """The L2 penalty as the training loop uses it: P = beta sum ||p||^2, adding
+    dP/dp = 2 beta p to each gradient. (``SGD(weight_decay=2 * beta)`` adds the same.)"""
 
     def __init__(self, beta):
-        self.beta = float(beta)
-        self._tmp = {}
+        self.beta = check_positive(beta, "beta", allow_zero=True)
 
     def __call__(self, params, grads):
-        """Add dP/dp to ``grads`` in place and return P (see :func:`l2_penalty`)."""
+        """Add dP/dp to each entry of ``grads`` in place and return P (see :func:`l2_penalty`)."""
         value = 0.0
         for name, p in params.items():
             value += float(np.vdot(p, p))
-            if name not in self._tmp:      # scratch per parameter, as the optimizers keep
-                self._tmp[name] = np.empty_like(p)
-            tmp = self._tmp[name]
-            np.multiply(p, 2 * self.beta, out=tmp)
-            grads[name] += tmp
+            grads[name] += (2 * self.beta) * p
         return self.beta * value
 
 
@@ -164,7 +162,7 @@ class SoftTargetLoss:
         self.alpha = float(alpha)
 
     def __call__(self, student_logits, teacher_logits, labels):
-        _check_same_shape(student_logits, teacher_logits, "SoftTargetLoss")
+        _check_pair(student_logits, teacher_logits, "SoftTargetLoss")
         T, a = self.temperature, self.alpha
         n = len(student_logits)
         log_p = log_softmax(teacher_logits / T)

@@ -5,6 +5,7 @@ import time
 
 import numpy as np
 
+from .checks import NonFiniteError, check_array, check_labels, check_positive
 from .layers import check_input
 
 
@@ -61,8 +62,8 @@ def _fmt_seconds(s):
 
 
 def fit(model, loss_fn, optimizer, x, targets, epochs=1, batch_size=32, rng=None,
-        penalty=None, lr_schedule=None, callback=None, progress=True, print_epochs=False,
-        stream=None, name="train"):
+        penalty=None, lr_schedule=None, callback=None, augment=None, progress=True,
+        print_epochs=False, stream=None, name="train"):
     """Train ``model`` by mini-batch gradient descent; return a :class:`History`.
 
     model      a :class:`~scratchnn.layers.Sequential` (its trainable parameters are updated).
@@ -70,15 +71,23 @@ def fit(model, loss_fn, optimizer, x, targets, epochs=1, batch_size=32, rng=None
     optimizer  an object with ``step(params, grads)`` (:mod:`scratchnn.optim`).
     x          inputs (N, D); converted once to the model's dtype (float64 -> float32 for a
                float32 model) and checked for shape and NaN.
-    targets    an array with N rows, or a tuple of such arrays (e.g. teacher logits and labels),
-               sliced with the same batch indices.  Float targets take the model's dtype.
+    targets    an array with N rows, or a tuple (or list of arrays) of such arrays (e.g.
+               teacher logits and labels), sliced with the same batch indices.
+               Float targets take the model's dtype.
     batch_size an int, or a function ``epoch -> int`` (epochs count from 0), e.g. a growing batch.
-    rng        seed or ``numpy.random.Generator`` for the shuffling: same seed, same history.
+    rng        seed or ``numpy.random.Generator`` for the shuffling (and ``augment``):
+               same seed, same history.
     penalty    optional ``penalty(params, grads) -> value`` that adds its gradient to ``grads``
-               in place (:class:`~scratchnn.losses.L2Penalty`); its value is part of the loss.
+               (:class:`~scratchnn.losses.L2Penalty`); its value is part of the loss.
     lr_schedule optional function ``epoch -> learning rate``, set on the optimizer each epoch.
     callback   optional function ``(epoch, model) -> dict`` run after each epoch (evaluation).
+    augment    optional function ``(x_batch, rng) -> x_batch`` applied to every training batch
+               (e.g. :class:`~scratchnn.augment.RandomShift`).
     progress   a live one-line display (only on a terminal); ``print_epochs`` prints a line per epoch.
+
+    Each step reads ``model.params`` and ``model.grads`` after ``backward``, checks that every
+    trainable parameter got a gradient of its own shape, and stops with ``FloatingPointError``
+    naming the epoch, the step and the likely cause as soon as the loss or a weight is not finite.
     """
     rng = np.random.default_rng(rng)
     stream = stream if stream is not None else sys.stderr
@@ -87,23 +96,21 @@ def fit(model, loss_fn, optimizer, x, targets, epochs=1, batch_size=32, rng=None
     n = len(x)
     if n == 0:
         raise ValueError("x is empty: nothing to train on")
-    checked = []
-    for i, t in enumerate(targets if isinstance(targets, tuple) else (targets,)):
-        t = np.asarray(t)
-        if len(t) != n:
-            raise ValueError(f"targets[{i}] has {len(t)} rows but x has {n}")
-        if t.dtype.kind == "f":       # float targets: same dtype as the model, finite
-            rows = t.reshape(n, -1)
-            t = check_input(rows, rows.shape[1], dtype, name=f"targets[{i}]").reshape(t.shape)
-        checked.append(t)
-    targets = tuple(checked)
+    if not model.params:
+        raise ValueError(f"{model!r} has no trainable parameters (every layer frozen?); "
+                         "unfreeze() it or train another model")
+    targets = _check_targets(targets, n, dtype)
+    check_positive(epochs, "epochs", integer=True, allow_zero=True)
     history = History()
     bar = Progress(stream, enabled=progress)
     start = time.perf_counter()
+    # Speed device: an optimizer may offer ``step_in_place``, the same update as ``step``
+    # without model-sized temporaries (see Adam in optim.py); the loop prefers it.
+    optimizer_step = getattr(optimizer, "step_in_place", optimizer.step)
+    model.train()
     for epoch in range(epochs):
-        bs = int(batch_size(epoch) if callable(batch_size) else batch_size)
-        if bs < 1:
-            raise ValueError(f"batch size must be at least 1, got {bs} at epoch {epoch}")
+        bs = batch_size(epoch) if callable(batch_size) else batch_size
+        bs = check_positive(bs, f"batch size at epoch {epoch}", integer=True)
         if lr_schedule is not None:
             optimizer.lr = float(lr_schedule(epoch))
         order = rng.permutation(n)
@@ -112,18 +119,24 @@ def fit(model, loss_fn, optimizer, x, targets, epochs=1, batch_size=32, rng=None
         total = 0.0
         for step in range(n_steps):
             idx = order[step * bs:(step + 1) * bs]
-            out = model.forward(x[idx])
-            loss, dout = loss_fn(out, *(t[idx] for t in targets))
+            xb = x[idx] if augment is None else augment(x[idx], rng)
+            out = None
+            try:
+                out = model.forward(xb)
+                data_loss, dout = loss_fn(out, *(t[idx] for t in targets))
+            except NonFiniteError as err:   # x was checked on entry: something overflowed
+                bar.close()
+                raise FloatingPointError(_divergence_message(
+                    name, epoch, step, np.nan, np.nan, out, model.params, optimizer)) from err
+            model.backward(dout, input_grad=False)
+            params, grads = model.params, model.grads
+            check_gradients(model, params, grads)
+            loss = data_loss + (penalty(params, grads) if penalty is not None else 0.0)
             if not np.isfinite(loss):
                 bar.close()
-                raise FloatingPointError(
-                    f"{name}: the loss became {loss} at epoch {epoch + 1}, step {step + 1}; "
-                    f"try a smaller learning rate (now {getattr(optimizer, 'lr', None)})")
-            params, grads = model.training_arrays()
-            model.backward(dout, input_grad=False)
-            if penalty is not None:
-                loss += penalty(params, grads)
-            optimizer.step(params, grads)
+                raise FloatingPointError(_divergence_message(name, epoch, step, data_loss, loss, out,
+                                                             params, optimizer))
+            optimizer_step(params, grads)
             history.loss.append(loss)
             total += loss
             if bar.enabled:
@@ -133,6 +146,12 @@ def fit(model, loss_fn, optimizer, x, targets, epochs=1, batch_size=32, rng=None
                 bar.update(f"{name} epoch {epoch + 1}/{epochs} batch {step + 1}/{n_steps} "
                            f"loss {loss:.4f} elapsed {_fmt_seconds(elapsed)} "
                            f"eta {_fmt_seconds(eta)}", force=step == n_steps - 1)
+        bad = [k for k, p in model.params.items() if not np.isfinite(p).all()]
+        if bad:                       # the last step of the epoch broke a weight
+            bar.close()
+            raise FloatingPointError(
+                f"{name}: parameter {bad[0]} became NaN or infinite at epoch {epoch + 1}, step "
+                f"{n_steps} (the epoch's last update): {_ADVICE_LR} (lr now {getattr(optimizer, 'lr', None)})")
         history.epoch_seconds.append(time.perf_counter() - t0)
         history.epoch_loss.append(total / n_steps)
         history.batch_sizes.append(bs)
@@ -148,6 +167,66 @@ def fit(model, loss_fn, optimizer, x, targets, epochs=1, batch_size=32, rng=None
     return history
 
 
+def _check_targets(targets, n, dtype):
+    """The targets as a tuple of arrays with n rows each; float ones in the model's dtype."""
+    several = isinstance(targets, tuple) or (
+        isinstance(targets, list) and targets and all(isinstance(t, np.ndarray) for t in targets))
+    checked = []
+    for i, t in enumerate(targets if several else (targets,)):
+        label = f"targets[{i}]" if several else "targets"
+        t = np.asarray(t)
+        if t.ndim == 0 or len(t) != n:
+            raise ValueError(f"{label} has {len(t) if t.ndim else 0} rows but x has {n}; give one "
+                             "target row per sample (several targets go in a tuple)")
+        if t.dtype.kind == "f":       # float targets: same dtype as the model, finite
+            t = check_array(t, label, ndim=None, dtype=dtype)
+        checked.append(t)
+    return tuple(checked)
+
+
+def check_gradients(model, params, grads):
+    """Every trainable parameter has a gradient of its own shape after ``backward``.
+
+    A layer that forgets a gradient, or computes one of another shape (a transposed
+    dW, a scalar for a vector), would otherwise train wrongly or not at all, silently.
+    """
+    for name, p in params.items():
+        g = grads.get(name)
+        if g is None or np.shape(g) != p.shape:
+            index, _, pname = name.partition(".")
+            layer = model.layers[int(index)] if index.isdigit() else model
+            if g is None:
+                problem = "left no gradient"
+            else:
+                problem = f"set a gradient of shape {np.shape(g)}"
+            raise ValueError(f"layer {index} ({layer!r}): backward {problem} for parameter "
+                             f"{pname!r} of shape {p.shape}; set self.grads[{pname!r}] to dL/d{pname}, "
+                             "an array of the parameter's shape, in backward")
+
+
+_ADVICE_LR = ("the update was too large: lower the learning rate (try a tenth), standardise the "
+              "inputs, or add an L2 penalty")
+
+
+def _divergence_message(name, epoch, step, data_loss, loss, out, params, optimizer):
+    """Why the loss is not finite, from what can be seen: the weights, the outputs, the step."""
+    where = f"{name}: the loss became {loss} at epoch {epoch + 1}, step {step + 1}"
+    lr = getattr(optimizer, "lr", None)
+    bad = [k for k, p in params.items() if not np.isfinite(p).all()]
+    if bad:
+        return (f"{where}; parameter {bad[0]} is already NaN or infinite, so the previous update "
+                f"broke it: {_ADVICE_LR} (lr now {lr})")
+    if np.isfinite(data_loss):
+        return (f"{where}: the penalty overflowed, the weights are huge: {_ADVICE_LR} (lr now {lr})")
+    largest = f"largest |output| {np.nanmax(np.abs(out)):.3g}" if out is not None else "a layer overflowed"
+    if epoch == 0 and step == 0:
+        return (f"{where}, before any update: the initial model's output on the data is not finite "
+                f"({largest}); check the scale of the inputs and targets (scale pixels to [0, 1], "
+                "standardise features)")
+    return (f"{where} while the weights are still finite: the outputs overflowed ({largest}), the "
+            f"weights are growing without bound: {_ADVICE_LR} (lr now {lr})")
+
+
 def cosine_schedule(lr, epochs):
     """Learning rate for ``fit``'s ``lr_schedule``: lr (1 + cos(pi e / epochs)) / 2 at epoch e,
     from ``lr`` down towards 0 (Loshchilov and Hutter, 2017, without restarts)."""
@@ -160,5 +239,9 @@ def predict_classes(model, x, batch_size=4096):
 
 
 def accuracy(model, x, labels, batch_size=4096):
-    """Fraction of rows whose argmax prediction equals the label."""
-    return float(np.mean(predict_classes(model, x, batch_size) == np.asarray(labels)))
+    """Fraction of rows whose argmax prediction equals the label; labels (N,) integers."""
+    scores = model.predict(x, batch_size=batch_size)
+    labels = check_labels(labels, "labels", len(scores), scores.shape[1])
+    if len(labels) == 0:
+        raise ValueError("accuracy of an empty set is undefined: x has no rows")
+    return float(np.mean(scores.argmax(axis=1) == labels))

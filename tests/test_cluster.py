@@ -190,8 +190,8 @@ def test_encoder_shares_the_autoencoders_parameters():
     ae = build_autoencoder(sizes=(6, 4, 3, 2), rng=0)
     encoder = ae.encoder()
     assert encoder.layers[0].params["W"] is ae.layers[0].params["W"]
-    flat_params, _ = ae.training_arrays()
-    flat_params["*"][:] = 0.5          # the optimizer's view of the model is still the layers'
+    for p in ae.params.values():        # what an optimizer updates in place is the layers' arrays
+        p[...] = 0.5
     assert (ae.layers[0].params["W"] == 0.5).all() and (encoder.layers[0].params["W"] == 0.5).all()
     x = np.random.default_rng(0).random((3, 6), dtype=np.float32)
     np.testing.assert_array_equal(ae.encode(x), encoder.predict(x))
