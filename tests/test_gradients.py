@@ -5,7 +5,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from scratchnn import (Dense, Identity, L2Penalty, ReLU, Sequential, Sigmoid, SoftTargetLoss, Tanh,
+from scratchnn import (Dense, Dropout, Identity, L2Penalty, ReLU, Sequential, Sigmoid, SoftTargetLoss, Tanh,
                        WeightedMSE, distill_logit_mse, l2_penalty, mse, softmax_cross_entropy)
 from scratchnn.gradcheck import check_layer, check_loss, numerical_gradient, relative_error
 
@@ -216,3 +216,21 @@ def test_whole_student_under_each_distillation_loss():
             return loss
         errors = _flat_check(student, total_loss)
         assert max(errors.values()) < TOL, (name, errors)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.data(), st.floats(0.1, 0.9), st.integers(0, 2**32 - 1))
+def test_dropout_gradient_with_a_fixed_mask(data, p, seed):
+    layer = Dropout(p, rng=seed)
+    layer.hold_mask = True                  # the check calls forward many times: one mask
+    x = data.draw(batch())
+    errors = check_layer(layer, x, rng=seed)
+    assert errors["x"] < TOL, errors
+    layer.forward(x)
+    dout = np.random.default_rng(seed).standard_normal(x.shape)
+    # dx = dout * mask: zero exactly where the input was dropped, dout / (1 - p) elsewhere.
+    dx = layer.backward(dout)
+    kept = layer._mask > 0
+    np.testing.assert_allclose(dx[kept], dout[kept] / (1 - p))
+    assert (dx[~kept] == 0).all()
+    assert_backward_keeps_argument(layer, x, dout)
