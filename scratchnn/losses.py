@@ -26,6 +26,7 @@ def log_softmax(z):
 
 def softmax(z):
     """softmax along the last axis (probabilities that sum to 1)."""
+    z = check_array(z, "softmax: z", ndim=None)
     e = np.exp(z - z.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
 

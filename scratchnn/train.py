@@ -230,6 +230,7 @@ def _divergence_message(name, epoch, step, data_loss, loss, out, params, optimiz
 def cosine_schedule(lr, epochs):
     """Learning rate for ``fit``'s ``lr_schedule``: lr (1 + cos(pi e / epochs)) / 2 at epoch e,
     from ``lr`` down towards 0 (Loshchilov and Hutter, 2017, without restarts)."""
+    lr, epochs = check_positive(lr, "lr"), check_positive(epochs, "epochs", integer=True)
     return lambda epoch: 0.5 * lr * (1 + np.cos(np.pi * epoch / epochs))
 
 
