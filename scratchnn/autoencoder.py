@@ -26,6 +26,10 @@ class Autoencoder(Sequential):
         """The encoder half as a Sequential of the same layer objects (same parameters)."""
         return Sequential(self.layers[:self.n_encoder_layers])
 
+    def decoder(self):
+        """The decoder half as a Sequential of the same layer objects (same parameters)."""
+        return Sequential(self.layers[self.n_encoder_layers:])
+
     def encode(self, x, batch_size=4096):
         """The codes of ``x``: (N, n_in) -> (N, code width), in batches."""
         return self.encoder().predict(x, batch_size=batch_size)

@@ -1,0 +1,101 @@
+"""Deep embedded clustering: the Student's t assignment, its target and loss, checked by hand
+and against finite differences, and DEC / IDEC recovering clusters on a toy problem."""
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from scratchnn import Adam, Dense, Identity, Sequential, Tanh, check_layer, check_loss, check_model
+from scratchnn.cluster import adjusted_rand_score
+from scratchnn.dec import DEC, Concat, IDECLoss, StudentTAssignment, kl_divergence, target_distribution
+
+TOL = 1e-6
+codes = st.integers(1, 6).flatmap(lambda n: st.integers(1, 4).flatmap(
+    lambda d: arrays(np.float64, (n, d), elements=st.floats(-3, 3))))
+
+
+@settings(max_examples=40, deadline=None)
+@given(codes, st.integers(1, 5), st.floats(0.5, 3.0), st.integers(0, 2**32 - 1))
+def test_student_t_gradients_for_codes_and_centres(z, k, alpha, seed):
+    centers = np.random.default_rng(seed).standard_normal((k, z.shape[1])) * 2
+    layer = StudentTAssignment(centers, alpha=alpha)
+    errors = check_layer(layer, z, rng=seed)
+    assert set(errors) == {"x", "centers"} and max(errors.values()) < TOL, errors
+
+
+def test_student_t_assignment_by_hand():
+    # z = 0, centres at distance 1 and 2 with alpha = 1: u = (1 + d^2)^-1 = 1/2 and 1/5,
+    # q = (1/2, 1/5) / (7/10) = (5/7, 2/7)
+    q = StudentTAssignment(np.array([[1.0, 0.0], [0.0, 2.0]])).forward(np.zeros((1, 2)))
+    np.testing.assert_allclose(q, [[5 / 7, 2 / 7]])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 6), st.integers(2, 5), st.integers(0, 2**32 - 1))
+def test_kl_gradient_and_target(n, k, seed):
+    rng = np.random.default_rng(seed)
+    q = rng.dirichlet(np.ones(k), size=n)
+    p = target_distribution(q)
+    np.testing.assert_allclose(p.sum(axis=1), 1)
+    assert check_loss(kl_divergence, q, p) < TOL
+    assert abs(kl_divergence(p, p)[0]) < 1e-12
+
+
+def test_target_distribution_by_hand():
+    # q rows (0.8, 0.2) and (0.4, 0.6): f = (1.2, 0.8); q^2 / f = (0.5333, 0.05) and (0.1333, 0.45)
+    p = target_distribution(np.array([[0.8, 0.2], [0.4, 0.6]]))
+    np.testing.assert_allclose(p[0], np.array([0.64 / 1.2, 0.04 / 0.8]) / (0.64 / 1.2 + 0.04 / 0.8))
+    assert p[0, 0] > 0.8 and p[1, 1] > 0.6          # P is sharper than Q
+
+
+def test_dec_gradient_through_an_encoder_is_eq4_of_the_paper():
+    rng = np.random.default_rng(0)
+    encoder = Sequential([Dense(4, 3, rng=0, dtype=np.float64), Tanh(), Dense(3, 2, rng=1, dtype=np.float64)])
+    assign = StudentTAssignment(rng.standard_normal((3, 2)))
+    model = Sequential([*encoder.layers, assign])
+    x = rng.standard_normal((7, 4))
+    p = target_distribution(model.predict(x))
+    errors = check_model(model, kl_divergence, x, p)
+    assert len(errors) == 5 and max(errors.values()) < TOL, errors
+    # Eq. 4: dL/dz_i = (alpha+1)/alpha sum_j (1 + ||z_i - mu_j||^2/alpha)^-1 (p_ij - q_ij)(z_i - mu_j) / N
+    z = encoder.predict(x)
+    q = assign.forward(z)
+    dz = assign.backward(kl_divergence(q, p)[1])
+    mu = assign.params["centers"]
+    diff = z[:, None, :] - mu[None, :, :]
+    kernel = 1 / (1 + (diff ** 2).sum(-1))
+    eq4 = 2 * ((kernel * (p - q))[:, :, None] * diff).sum(axis=1) / len(x)
+    np.testing.assert_allclose(dz, eq4, rtol=1e-10)
+
+
+def test_idec_loss_and_concat_gradients():
+    rng = np.random.default_rng(1)
+    encoder = [Dense(5, 2, rng=0, dtype=np.float64), Tanh()]
+    decoder = Sequential([Dense(2, 5, rng=1, dtype=np.float64), Identity()])
+    assign = StudentTAssignment(rng.standard_normal((3, 2)))
+    model = Sequential([*encoder, Concat([assign, decoder])])
+    x = rng.standard_normal((6, 5))
+    p = target_distribution(model.predict(x)[:, :3])
+    errors = check_model(model, IDECLoss(3, gamma=0.5), x, p, x)
+    assert set(errors) == {"0.W", "0.b", "2.0.centers", "2.1.0.W", "2.1.0.b"}
+    assert max(errors.values()) < TOL, errors
+    assert check_layer(Concat([assign, decoder]), rng.standard_normal((4, 2)))["x"] < TOL
+
+
+def blobs(n=300, seed=0):
+    rng = np.random.default_rng(seed)
+    centres = np.array([[0, 0, 0, 3], [3, 0, 0, 0], [0, 3, 3, 0]], float)
+    y = rng.integers(0, 3, n)
+    return (centres[y] + 0.5 * rng.standard_normal((n, 4))).astype(np.float32), y
+
+
+def test_dec_and_idec_recover_separated_clusters_and_stop_by_tolerance():
+    x, y = blobs()
+    for decoder in (None, Sequential([Dense(2, 4, rng=2), Identity()])):
+        encoder = Sequential([Dense(4, 2, rng=1), Identity()])
+        dec = DEC(encoder, Adam(0.01), n_clusters=3, decoder=decoder, batch_size=30, update_interval=5,
+                  tol=0.001, max_steps=2000, rng=0, verbose=False).fit(x)
+        assert adjusted_rand_score(y, dec.labels_) > 0.95
+        assert dec.history[-1]["changed"] < 0.001 and dec.n_steps_ < 2000
+        np.testing.assert_array_equal(dec.predict(x), dec.labels_)
