@@ -99,16 +99,20 @@ class Adam(Optimizer):
     def state(self, name):
         return {"t": self.t[name], "m": self.m[name], "v": self.v[name]} if name in self.m else {}
 
+    def _next_step(self, name, p):
+        """t <- t + 1 for this parameter (m = v = 0 before its first step); returns t, m, v."""
+        if name not in self.m:
+            self.t[name] = 0
+            self.m[name] = np.zeros_like(p)
+            self.v[name] = np.zeros_like(p)
+        self.t[name] += 1
+        return self.t[name], self.m[name], self.v[name]
+
     def step(self, params, grads):
         b1, b2 = self.beta1, self.beta2
         for name, p in params.items():
             g = grads[name]
-            if name not in self.m:
-                self.t[name] = 0
-                self.m[name] = np.zeros_like(p)
-                self.v[name] = np.zeros_like(p)
-            self.t[name] += 1
-            t, m, v = self.t[name], self.m[name], self.v[name]
+            t, m, v = self._next_step(name, p)
             m *= b1
             m += (1 - b1) * g
             v *= b2
@@ -128,14 +132,10 @@ class Adam(Optimizer):
         b1, b2 = self.beta1, self.beta2
         for name, p in params.items():
             g = grads[name]
-            if name not in self.m:
-                self.t[name] = 0
-                self.m[name] = np.zeros_like(p)
-                self.v[name] = np.zeros_like(p)
+            t, m, v = self._next_step(name, p)
             if name not in self._scratch:
                 self._scratch[name] = np.empty_like(p)
-            self.t[name] += 1
-            t, m, v, tmp = self.t[name], self.m[name], self.v[name], self._scratch[name]
+            tmp = self._scratch[name]
             m *= b1
             np.multiply(g, 1 - b1, out=tmp)
             m += tmp                                    # m = b1 m + (1 - b1) g
