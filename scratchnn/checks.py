@@ -44,7 +44,8 @@ def check_array(x, name, ndim=2, dtype=None, allow_empty=False, finite=True):
         raise ValueError(f"{name} is empty (shape {x.shape}); pass at least one sample")
     given = x
     if dtype is not None:
-        x = x.astype(dtype, copy=False)
+        with np.errstate(over="ignore"):       # an overflowing cast is reported below
+            x = x.astype(dtype, copy=False)
     elif x.dtype == bool or np.issubdtype(x.dtype, np.integer):
         x = x.astype(np.float64)
     if finite and not np.isfinite(x).all():
