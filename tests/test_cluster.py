@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from scratchnn.autoencoder import build_autoencoder, pixel_importance_weights
+from scratchnn.autoencoder import Autoencoder, build_autoencoder, pixel_importance_weights
 from scratchnn.checks import NotFittedError, NumericalError
 from scratchnn.cluster import (KMeans, adjusted_rand_score, clustering_accuracy, contingency_matrix,
                                linear_sum_assignment, normalized_mutual_info_score, pca, squared_distances)
@@ -272,6 +272,32 @@ def test_constant_pixel_gets_zero_weight_and_single_class_is_refused():
     assert w[2] == 0 and np.all(w[[0, 1, 3, 4]] > 0)
     with pytest.raises(ValueError, match="two classes"):
         pixel_importance_weights(x, np.zeros(20, dtype=int))
+
+
+def test_pixel_weights_check_scale_labels_and_settings():
+    rng = np.random.default_rng(0)
+    x = rng.random((12, 5))
+    labels = np.arange(12) % 3
+    with pytest.raises(ValueError, match=r"x must hold pixels scaled to \[0, 1\].*PixelScaler"):
+        pixel_importance_weights(x * 255, labels)
+    with pytest.raises(ValueError, match=r"labels must have shape \(12,\).*ravel"):
+        pixel_importance_weights(x, labels[:, None])
+    with pytest.raises(ValueError, match="at least two images of some class"):
+        pixel_importance_weights(x[:3], labels[:3])           # three images, three classes: no pair
+    with pytest.raises(ValueError, match="chunk_rows"):
+        pixel_importance_weights(x, labels, chunk_rows=0)
+    with pytest.raises(ValueError, match="x contains NaN"):
+        pixel_importance_weights(np.where(x > 0.9, np.nan, x), labels)
+
+
+def test_autoencoder_checks_its_own_settings():
+    ae = build_autoencoder(sizes=(6, 4, 3), rng=0)
+    with pytest.raises(ValueError, match="n_encoder_layers=8 leaves no decoder"):
+        Autoencoder(ae.layers, 8)                 # 8 layers: the encoder may take 1..7
+    with pytest.raises(TypeError, match="n_encoder_layers"):
+        Autoencoder(ae.layers, 2.5)
+    with pytest.raises(ValueError, match="batch_size"):
+        ae.encode(np.zeros((2, 6), np.float32), batch_size=0)
 
 
 def test_autoencoder_layout_and_codes():
