@@ -56,8 +56,9 @@ def make_moons(n_samples=500, noise=0.2, rng=None):
     coordinates, and the rows are shuffled. Returns x (n, 2) float64, y (n,) int.
     """
     n_samples = check_positive(n_samples, "n_samples", integer=True)
-    if n_samples < 2:
-        raise ValueError(f"n_samples must be at least 2, one for each moon, got {n_samples}")
+    if not 2 <= n_samples <= 10**9:
+        raise ValueError(f"n_samples must be at least 2, one for each moon, and at most 10^9 (16 bytes each "
+                         f"in memory), got {n_samples}")
     noise = check_positive(noise, "noise", allow_zero=True)
     rng = np.random.default_rng(rng)
     n0 = n_samples // 2

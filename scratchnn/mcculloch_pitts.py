@@ -44,7 +44,7 @@ def digit_pattern(digit):
     if isinstance(digit, bool) or not isinstance(digit, (int, np.integer)):
         raise TypeError(f"digit must be an int 0..9, got {type(digit).__name__} {digit!r}")
     if digit not in DIGIT_SEGMENTS:
-        raise ValueError(f"a 7-segment display shows digits 0..9, not {digit!r}")
+        raise ValueError(f"digit must be 0..9, the digits a 7-segment display shows, got {digit!r}")
     return encode(DIGIT_SEGMENTS[int(digit)])
 
 
