@@ -141,8 +141,9 @@ class Adaline:
                 sse = float(np.sum((t - self.net_input(x)) ** 2))
                 if not math.isfinite(sse):
                     raise self._diverged(x, epoch, f": the squared error is {sse}")
-                # Exact gradient descent on a quadratic never raises it (rounding aside).
-                if self.mode == "batch" and self.sse_ and sse > self.sse_[-1] * (1 + 1e-9):
+                # Exact gradient descent on a quadratic never raises it; rounding may, by far less
+                # than 1e-9 of the first epoch's error.
+                if self.mode == "batch" and self.sse_ and sse - self.sse_[-1] > 1e-9 * self.sse_[0]:
                     raise self._diverged(x, epoch, f": the squared error rose from {self.sse_[-1]:.4g} to {sse:.4g}")
                 self.sse_.append(sse)
                 self.n_epochs_ += 1

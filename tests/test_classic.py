@@ -158,6 +158,11 @@ def test_a_diverging_adaline_stops_with_its_stability_limit_instead_of_scoring()
     with pytest.raises(FloatingPointError, match=r"online delta rule\) diverged at epoch \d+, step \d+ "
                                                  r"\(sample \d+\).*2/trace\(R\) = 0.4\b"):
         Adaline(lr=1.0, rng=0).fit(x, t)
+    # Targets that a line fits exactly: the error falls to rounding level and wobbles there,
+    # which is not divergence.
+    x3 = np.random.default_rng(0).standard_normal((3, 4))
+    a = Adaline(lr=0.1, epochs=5000, mode="batch", tol=0, rng=0).fit(x3, [1, -1, 1])
+    assert a.sse_[-1] < 1e-20 and a.score(x3, [1, -1, 1]) == 1.0
     # Raw (unstandardised) inputs: the advice says to standardise them.
     with pytest.raises(NumericalError, match="standardise x"):
         Adaline(lr=0.1, mode="batch", rng=0).fit(load_iris()[0], t)
