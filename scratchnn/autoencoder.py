@@ -8,6 +8,7 @@ loss are specific to the method.
 
 import numpy as np
 
+from .checks import check_array, check_labels, check_positive
 from .layers import Dense, Identity, ReLU, Sequential, Sigmoid, Tanh
 
 
@@ -16,7 +17,11 @@ class Autoencoder(Sequential):
 
     def __init__(self, layers, n_encoder_layers):
         super().__init__(layers)
-        self.n_encoder_layers = int(n_encoder_layers)
+        n = check_positive(n_encoder_layers, "n_encoder_layers", integer=True)
+        if n >= len(self.layers):
+            raise ValueError(f"n_encoder_layers={n} leaves no decoder: the model has {len(self.layers)} "
+                             f"layers, so use 1..{len(self.layers) - 1}")
+        self.n_encoder_layers = n
 
     @property
     def code_width(self):
@@ -32,6 +37,8 @@ class Autoencoder(Sequential):
 
     def encode(self, x, batch_size=4096):
         """The codes of ``x``: (N, n_in) -> (N, code width), in batches."""
+        batch_size = check_positive(batch_size, "batch_size", integer=True)
+        x = check_array(x, "x", ndim=None, dtype=self.dtype)    # names a value too large for float32
         return self.encoder().predict(x, batch_size=batch_size)
 
 
@@ -75,21 +82,26 @@ def pixel_importance_weights(x, labels, chunk_rows=None, max_bytes=64 * 2**20):
     chunks of at most ``max_bytes`` of float32 temporaries, so memory stays
     bounded for any T.
     """
-    x = np.asarray(x, dtype=np.float32)
-    labels = np.asarray(labels)
-    if x.ndim != 2 or labels.shape != (len(x),):
-        raise ValueError(f"x must be (T, D) with one label per row, got x {x.shape}, labels {labels.shape}")
+    x = check_array(x, "x", dtype=np.float32)
+    low, high = float(x.min()), float(x.max())
+    if low < -1e-6 or high > 1 + 1e-6:      # exp(-(x_p - x_q)^2) is scaled for differences of at most 1
+        raise ValueError(f"x must hold pixels scaled to [0, 1], got values in [{low:.3g}, {high:.3g}]; "
+                         "scale them first (scratchnn.datasets.PixelScaler)")
+    labels = check_labels(labels, "labels", len(x))
     classes, counts = np.unique(labels, return_counts=True)
     if len(classes) < 2:
-        raise ValueError("pixel weights need at least two classes in the labelled subset "
-                         f"(got only class {classes[0] if len(classes) else 'none'}); sample more images")
+        raise ValueError(f"labels: pixel weights need at least two classes in the labelled subset (got only "
+                         f"class {classes[0]} in {len(x)} images); sample more images")
     t, d = x.shape
     same_pairs = float(np.sum(counts * (counts - 1)))   # ordered pairs p != q of one class
     diff_pairs = float(t * (t - 1)) - same_pairs
     if same_pairs == 0:
-        raise ValueError("pixel weights need at least two images of some class in the subset")
+        raise ValueError(f"labels: pixel weights need at least two images of some class, got {t} images "
+                         f"of {t} different classes; sample more images")
+    max_bytes = check_positive(max_bytes, "max_bytes")
     if chunk_rows is None:
-        chunk_rows = max(1, max_bytes // (4 * t * d))
+        chunk_rows = max(1, int(max_bytes // (4 * t * d)))
+    chunk_rows = check_positive(chunk_rows, "chunk_rows", integer=True)
     sum_all = np.zeros(d)
     sum_same = np.zeros(d)
     for start in range(0, t, chunk_rows):

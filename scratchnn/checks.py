@@ -16,6 +16,11 @@ class NonFiniteError(ValueError):
     """An array holds NaN or infinity where finite numbers are needed."""
 
 
+class NumericalError(FloatingPointError):
+    """A learning rule failed numerically: its weights or its error became NaN or
+    infinite, or its error grew where the rule guarantees it cannot."""
+
+
 def check_fitted(model, attribute):
     """Raise :class:`NotFittedError` unless ``model`` has ``attribute`` (set by ``fit``)."""
     if getattr(model, attribute, None) is None:
@@ -29,7 +34,10 @@ def check_array(x, name, ndim=2, dtype=None, allow_empty=False, finite=True):
     Rejects non-numeric and complex dtypes, the wrong number of dimensions, an
     empty array (unless ``allow_empty``) and NaN or infinity (unless ``finite`` is False).
     """
-    x = np.asarray(x)
+    try:
+        x = np.asarray(x)
+    except ValueError as err:          # ragged nested lists
+        raise ValueError(f"{name} is not a rectangular array ({err})") from None
     if x.dtype == object or not (np.issubdtype(x.dtype, np.number) or x.dtype == bool) \
             or np.issubdtype(x.dtype, np.complexfloating):
         raise TypeError(f"{name} must hold real numbers, got dtype {x.dtype}")
@@ -38,14 +46,19 @@ def check_array(x, name, ndim=2, dtype=None, allow_empty=False, finite=True):
         raise ValueError(f"{name} must be {ndim}-D {shape}, got shape {x.shape}")
     if not allow_empty and x.size == 0:
         raise ValueError(f"{name} is empty (shape {x.shape}); pass at least one sample")
+    given = x
     if dtype is not None:
-        x = x.astype(dtype, copy=False)
+        with np.errstate(over="ignore"):       # an overflowing cast is reported below
+            x = x.astype(dtype, copy=False)
     elif x.dtype == bool or np.issubdtype(x.dtype, np.integer):
         x = x.astype(np.float64)
     if finite and not np.isfinite(x).all():
-        where = np.argwhere(~np.isfinite(x))[0]
-        raise NonFiniteError(f"{name} contains NaN or infinity (first at index {tuple(int(i) for i in where)}); "
-                         "clean or impute the data first")
+        where = tuple(int(i) for i in np.argwhere(~np.isfinite(x))[0])
+        if np.isfinite(given[where]):     # finite as given: the cast overflowed
+            raise ValueError(f"{name} holds {given[where]} (at index {where}), too large for {x.dtype}; "
+                             "scale the data down first")
+        raise NonFiniteError(f"{name} contains NaN or infinity (first at index {where}); "
+                             "clean or impute the data first")
     return x
 
 
@@ -60,7 +73,8 @@ def check_labels(labels, name, n_rows, n_classes=None):
         hint = "; flatten it with labels.ravel()" if labels.size == n_rows else ""
         raise ValueError(f"{name} must have shape ({n_rows},), one label per row, got {labels.shape}{hint}")
     if labels.dtype.kind not in "iu":
-        if labels.dtype.kind == "f" and np.isfinite(labels).all() and np.all(labels == np.round(labels)):
+        if (labels.dtype.kind == "f" and np.isfinite(labels).all() and np.all(labels == np.round(labels))
+                and np.all(np.abs(labels) < 2**53)):
             labels = labels.astype(np.intp)
         else:
             bound = f"0..{n_classes - 1}" if n_classes else "0, 1, 2, ..."
@@ -76,9 +90,21 @@ def check_positive(value, name, integer=False, allow_zero=False):
     """A finite number > 0 (or >= 0 with ``allow_zero``); an int when ``integer``."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    if integer and int(value) != value:
-        raise TypeError(f"{name} must be a whole number, got {value}")
-    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+    try:
+        finite = np.isfinite(float(value))
+    except OverflowError:               # an int beyond the range of floats
+        finite = False
+    if not finite or value < 0 or (value == 0 and not allow_zero):
         need = "non-negative" if allow_zero else "positive"
         raise ValueError(f"{name} must be a finite {need} number, got {value}")
+    if integer and int(value) != value:
+        raise TypeError(f"{name} must be a whole number, got {value}")
     return int(value) if integer else float(value)
+
+
+def check_choice(value, name, choices):
+    """``value`` if it is one of the strings ``choices``, else a ValueError listing them."""
+    if not isinstance(value, str) or value not in choices:
+        options = " or ".join(repr(c) for c in choices)
+        raise ValueError(f"{name} must be {options}, got {value!r}")
+    return value

@@ -4,14 +4,17 @@ import math
 
 import numpy as np
 
+from .checks import NumericalError, check_array, check_choice, check_fitted, check_labels, check_positive
+
 BLOCK_ROWS = 1024   # rows of data per block in k-means' assignment step
 
 
-def squared_distances(x, centers, x_sq=None):
+def _squared_distances(x, centers, x_sq=None):
     """||x - c||^2 for every row and centre by the expansion ||x||^2 - 2 x.c + ||c||^2.
 
     x (N, D), centers (K, D) -> (N, K). One matrix product does the work; the
     result is clipped at 0, where rounding can push a tiny distance below it.
+    No checks: k-means calls this on every block of every iteration.
     """
     if x_sq is None:
         x_sq = np.einsum("ij,ij->i", x, x)
@@ -20,6 +23,45 @@ def squared_distances(x, centers, x_sq=None):
     d2 += x_sq[:, None]
     d2 += np.einsum("ij,ij->i", centers, centers)[None, :]
     return np.maximum(d2, 0, out=d2)
+
+
+def _check_scale(sq_norms, name):
+    """The expansion above stays finite while every squared norm is below max float / 4
+    (then |2 x.c| <= ||x||^2 + ||c||^2 and the three terms cannot overflow)."""
+    if sq_norms.size and not sq_norms.max() < np.finfo(sq_norms.dtype).max / 4:
+        raise ValueError(f"{name} is too large for {sq_norms.dtype} distances (a squared norm reaches "
+                         f"{float(sq_norms.max()):.3g}); scale {name} down, e.g. standardise it")
+
+
+def _squared_norms(x):
+    with np.errstate(over="ignore"):          # an overflow is reported by _check_scale
+        return np.einsum("ij,ij->i", x, x)
+
+
+def squared_distances(x, centers, x_sq=None):
+    """||x - c||^2 for every row of x (N, D) and every centre (K, D) -> (N, K), after checking
+    the arguments; see :func:`_squared_distances` for the formula. ``x_sq`` (N,) may hold
+    the precomputed ||x||^2. float32 in both gives float32."""
+    x, centers = check_array(x, "x"), check_array(centers, "centers")
+    if centers.shape[1] != x.shape[1]:
+        raise ValueError(f"centers have {centers.shape[1]} features but x has {x.shape[1]}")
+    dtype = np.result_type(x, centers, np.float32)
+    x, centers = x.astype(dtype, copy=False), centers.astype(dtype, copy=False)
+    if x_sq is None:
+        x_sq = _squared_norms(x)
+    else:
+        x_sq = check_array(x_sq, "x_sq", ndim=1, dtype=dtype)
+        if x_sq.shape != (len(x),):
+            raise ValueError(f"x_sq must hold ||x||^2 of each row of x, shape ({len(x)},), got {x_sq.shape}")
+    _check_scale(x_sq, "x")
+    _check_scale(_squared_norms(centers), "centers")
+    return _squared_distances(x, centers, x_sq)
+
+
+def _check_finite(centers, iteration, x):
+    if not np.isfinite(centers).all():
+        raise NumericalError(f"the centres became non-finite at iteration {iteration}, with x's values up "
+                             f"to {float(np.abs(x).max()):.3g}; scale x (e.g. standardise it)")
 
 
 class KMeans:
@@ -36,28 +78,17 @@ class KMeans:
     After ``fit``: ``cluster_centers_`` (K, D), ``labels_`` (N,), ``inertia_`` (sum of
     squared distances to the nearest centre), ``n_iter_``, and with ``"lloyd"``
     ``inertia_history_`` (inertia after each assignment step of the kept run; it never
-    rises).
+    rises). float32 data gives float32 centres.
     """
 
     def __init__(self, n_clusters=8, n_init=10, max_iter=300, tol=1e-4, algorithm="hamerly",
                  rng=None):
-        if n_clusters < 1 or n_init < 1 or max_iter < 1:
-            raise ValueError("n_clusters, n_init and max_iter must be positive")
-        if algorithm not in ("lloyd", "hamerly"):
-            raise ValueError(f"algorithm must be 'lloyd' or 'hamerly', got {algorithm!r}")
-        self.n_clusters, self.n_init, self.max_iter, self.tol = n_clusters, n_init, max_iter, tol
-        self.algorithm = algorithm
+        self.n_clusters = check_positive(n_clusters, "n_clusters", integer=True)
+        self.n_init = check_positive(n_init, "n_init", integer=True)
+        self.max_iter = check_positive(max_iter, "max_iter", integer=True)
+        self.tol = check_positive(tol, "tol", allow_zero=True)
+        self.algorithm = check_choice(algorithm, "algorithm", ("lloyd", "hamerly"))
         self.rng = np.random.default_rng(rng)
-
-    def _check(self, x):
-        x = np.asarray(x)
-        if x.ndim != 2:
-            raise ValueError(f"x must be 2-D (n_samples, n_features), got shape {x.shape}")
-        if x.dtype not in (np.float32, np.float64):
-            x = x.astype(np.float64)
-        if not np.isfinite(x).all():
-            raise ValueError("x contains NaN or infinity")
-        return x
 
     def _init_plus_plus(self, x, x_sq):
         """Greedy k-means++ (Arthur and Vassilvitskii, 2007): each new centre is drawn
@@ -67,21 +98,35 @@ class KMeans:
         trials = 2 + int(math.log(k))
         centers = np.empty((k, x.shape[1]), dtype=x.dtype)
         centers[0] = x[self.rng.integers(n)]
-        closest = squared_distances(x, centers[:1], x_sq)[:, 0].astype(np.float64)
+        closest = _squared_distances(x, centers[:1], x_sq)[:, 0].astype(np.float64)
         for c in range(1, k):
             total = closest.sum()
-            if total <= 0:           # fewer distinct points than clusters
-                centers[c:] = x[self.rng.integers(n, size=k - c)]
-                break
+            if total <= 0:           # every point sits on a centre: fewer distinct points than clusters?
+                self._check_distinct(x)
+                raise ValueError(f"x's points are distinct, but their squared distances round to 0 "
+                                 f"(values up to {float(np.abs(x).max()):.3g}); standardise x so that "
+                                 "they differ at float precision")
             cumulative = np.cumsum(closest)
             picks = np.searchsorted(cumulative, self.rng.random(trials) * cumulative[-1])
             picks = np.minimum(picks, n - 1)
-            d2 = squared_distances(x, x[picks], x_sq).astype(np.float64)      # (N, trials)
+            d2 = _squared_distances(x, x[picks], x_sq).astype(np.float64)      # (N, trials)
             candidate = np.minimum(closest[:, None], d2)
             best = int(np.argmin(candidate.sum(axis=0)))
             centers[c] = x[picks[best]]
             closest = candidate[:, best]
+        # Rounding in the expansion can leave a duplicate of a centre a tiny D(x)^2 > 0, so with
+        # too few distinct points a duplicate may be drawn. (With enough, iterating copes.)
+        if len(np.unique(centers, axis=0)) < k:
+            self._check_distinct(x)
         return centers
+
+    def _check_distinct(self, x):
+        """A ValueError if x has fewer distinct points than clusters. Called only when the
+        seeding ran short of new points: the exact count sorts x (about 3 s on MNIST)."""
+        distinct = len(np.unique(x, axis=0))
+        if distinct < self.n_clusters:
+            raise ValueError(f"x has only {distinct} distinct points; k-means cannot form "
+                             f"{self.n_clusters} clusters (use n_clusters <= {distinct})")
 
     def _assign(self, x, x_sq, centers):
         """Nearest centre of every row, its squared distance, and the per-cluster sums of
@@ -94,12 +139,24 @@ class KMeans:
         clusters = np.arange(k)[:, None]
         for start in range(0, len(x), BLOCK_ROWS):
             block = slice(start, start + BLOCK_ROWS)
-            d2 = squared_distances(x[block], centers, x_sq[block])
+            d2 = _squared_distances(x[block], centers, x_sq[block])
             labels[block] = d2.argmin(axis=1)
             nearest[block] = np.take_along_axis(d2, labels[block, None], axis=1)[:, 0]
             one_hot = (labels[block] == clusters).astype(x.dtype)        # (K, rows)
             sums += one_hot @ x[block]
         return labels, nearest, sums
+
+    @staticmethod
+    def _means(x, sums, counts, nearest):
+        """Each cluster's mean, sums / counts. An empty cluster takes instead the point
+        farthest from its centre (by ``nearest``, the squared distances), a second empty
+        one the next farthest, and so on: no count is 0, so no centre is NaN."""
+        empty = np.flatnonzero(counts == 0)
+        if len(empty):
+            far = np.argsort(nearest, kind="stable")[::-1][:len(empty)]
+            sums, counts = sums.copy(), counts.copy()
+            sums[empty], counts[empty] = x[far], 1
+        return sums / counts[:, None]
 
     def _lloyd(self, x, x_sq, centers, tol):
         """Lloyd's iterations: assign each point to its nearest centre, move each centre
@@ -109,13 +166,8 @@ class KMeans:
             labels, nearest, sums = self._assign(x, x_sq, centers)
             history.append(float(nearest.sum(dtype=np.float64)))
             counts = np.bincount(labels, minlength=self.n_clusters).astype(x.dtype)
-            empty = np.flatnonzero(counts == 0)
-            if len(empty):
-                # Re-seed an empty cluster at the points farthest from their centres.
-                far = np.argsort(nearest)[::-1][:len(empty)]
-                sums[empty] = x[far]
-                counts[empty] = 1
-            new = sums / counts[:, None]
+            new = self._means(x, sums, counts, nearest)
+            _check_finite(new, it, x)
             shift = float(((new - centers) ** 2).sum())
             centers = new
             if shift <= tol:
@@ -131,32 +183,34 @@ class KMeans:
         Each point keeps an upper bound u on the distance to its own centre and a lower
         bound l on the distance to any other. When the centres move by delta_j,
         u grows by delta of its centre and l shrinks by the largest delta. A point
-        with u <= max(l, s/2), s the distance from its centre to the nearest other
-        centre, cannot change cluster and is skipped; only the others are measured.
+        with u < max(l, s/2), s the distance from its centre to the nearest other
+        centre, cannot change cluster and is skipped; only the others are measured
+        (a tie, u = max(l, s/2), is measured too, so that argmin breaks it as in Lloyd's).
         Cluster sums are updated only for points that change cluster.
         """
         k = self.n_clusters
         labels, upper, lower, sums, counts = self._full_state(x, x_sq, centers)
         for it in range(1, self.max_iter + 1):
-            if (counts == 0).any():        # re-seed empty clusters at the worst-fitted points
-                empty = np.flatnonzero(counts == 0)
-                centers = centers.copy()
-                centers[empty] = x[np.argsort(upper)[::-1][:len(empty)]]
-                labels, upper, lower, sums, counts = self._full_state(x, x_sq, centers)
-            new = (sums / counts[:, None]).astype(x.dtype)
+            # An empty cluster is re-seeded as Lloyd's does, from the exact distances.
+            nearest = self._assign(x, x_sq, centers)[1] if (counts == 0).any() else None
+            new = self._means(x, sums, counts, nearest).astype(x.dtype)
+            _check_finite(new, it, x)
             move = np.sqrt(((new - centers).astype(np.float64) ** 2).sum(axis=1))
             centers = new
             if float((move ** 2).sum()) <= tol:
                 break
+            if nearest is not None:        # re-seeded: sums and counts no longer follow the labels
+                labels, upper, lower, sums, counts = self._full_state(x, x_sq, centers)
+                continue
             upper += move[labels]
             lower -= move.max()
-            between = np.sqrt(squared_distances(centers, centers).astype(np.float64))
+            between = np.sqrt(_squared_distances(centers, centers).astype(np.float64))
             np.fill_diagonal(between, np.inf)
             half_gap = 0.5 * between.min(axis=1) if k > 1 else np.full(1, np.inf)
-            check = np.flatnonzero(upper > np.maximum(half_gap[labels], lower))
+            check = np.flatnonzero(upper >= np.maximum(half_gap[labels], lower))
             if len(check) == 0:
                 continue
-            d2 = squared_distances(x[check], centers, x_sq[check]).astype(np.float64)
+            d2 = _squared_distances(x[check], centers, x_sq[check]).astype(np.float64)
             new_labels = d2.argmin(axis=1)
             changed = new_labels != labels[check]
             if changed.any():
@@ -184,7 +238,7 @@ class KMeans:
         upper, lower = np.empty(len(x)), np.empty(len(x))
         for start in range(0, len(x), BLOCK_ROWS):
             block = slice(start, start + BLOCK_ROWS)
-            d2 = squared_distances(x[block], centers, x_sq[block]).astype(np.float64)
+            d2 = _squared_distances(x[block], centers, x_sq[block]).astype(np.float64)
             labels[block] = d2.argmin(axis=1)
             upper[block], lower[block] = self._nearest_two(d2)
         one_hot = (labels == np.arange(len(centers))[:, None]).astype(x.dtype)
@@ -192,15 +246,29 @@ class KMeans:
         return labels, upper, lower, sums, one_hot.sum(axis=1, dtype=np.float64)
 
     def fit(self, x):
-        x = self._check(x)
+        """Cluster x (N, D): the best of ``n_init`` seeded runs (lowest inertia).
+
+        Raises ValueError when x cannot form ``n_clusters`` clusters (fewer samples or
+        distinct points) and :class:`~scratchnn.checks.NumericalError` if a run's centres
+        become non-finite (no such run is ever kept).
+        """
+        x = check_array(x, "x")
+        if x.dtype not in (np.float32, np.float64):
+            x = x.astype(np.float64)
         if len(x) < self.n_clusters:
-            raise ValueError(f"{len(x)} samples cannot form {self.n_clusters} clusters")
-        x_sq = np.einsum("ij,ij->i", x, x)
+            raise ValueError(f"x has {len(x)} samples; k-means cannot form {self.n_clusters} clusters "
+                             f"(use n_clusters <= {len(x)})")
+        x_sq = _squared_norms(x)
+        _check_scale(x_sq, "x")
         tol = self.tol * float(np.mean(np.var(x, axis=0)))
         best = None
         iterate = self._lloyd if self.algorithm == "lloyd" else self._hamerly
-        for _ in range(self.n_init):
-            run = iterate(x, x_sq, self._init_plus_plus(x, x_sq), tol)
+        for restart in range(1, self.n_init + 1):
+            try:
+                run = iterate(x, x_sq, self._init_plus_plus(x, x_sq), tol)
+            except NumericalError as err:
+                raise NumericalError(f"k-means ({self.algorithm}), restart {restart} of {self.n_init}: "
+                                     f"{err}") from None
             if best is None or run[2] < best[2]:
                 best = run
         (self.cluster_centers_, self.labels_, self.inertia_, self.n_iter_,
@@ -208,12 +276,15 @@ class KMeans:
         return self
 
     def predict(self, x):
-        x = self._check(x)
-        if x.shape[1] != self.cluster_centers_.shape[1]:
-            raise ValueError(f"x has {x.shape[1]} features, the centres have "
-                             f"{self.cluster_centers_.shape[1]}")
-        return squared_distances(x.astype(self.cluster_centers_.dtype, copy=False),
-                                 self.cluster_centers_).argmin(axis=1)
+        """Index of the nearest centre of each row: x (N, D) -> (N,)."""
+        check_fitted(self, "cluster_centers_")
+        centers = self.cluster_centers_
+        x = check_array(x, "x", dtype=centers.dtype)
+        if x.shape[1] != centers.shape[1]:
+            raise ValueError(f"x has {x.shape[1]} features, the centres have {centers.shape[1]}")
+        x_sq = _squared_norms(x)
+        _check_scale(x_sq, "x")
+        return _squared_distances(x, centers, x_sq).argmin(axis=1)
 
     def fit_predict(self, x):
         return self.fit(x).labels_
@@ -222,13 +293,22 @@ class KMeans:
 # --------------------------------------------------------------------------- scores
 
 
+def _check_labellings(labels_true, labels_pred):
+    """Two labellings of the same samples: integer arrays (n,) of one length, n >= 1."""
+    labels_true = np.asarray(labels_true)
+    if labels_true.ndim != 1:
+        hint = "; flatten it with labels_true.ravel()" if labels_true.ndim == 2 and 1 in labels_true.shape else ""
+        raise ValueError(f"labels_true must be 1-D, one label per sample, got shape {labels_true.shape}{hint}")
+    if len(labels_true) == 0:
+        raise ValueError("labels_true is empty; pass one label per sample")
+    labels_true = check_labels(labels_true, "labels_true", len(labels_true))
+    return labels_true, check_labels(labels_pred, "labels_pred", len(labels_true))
+
+
 def contingency_matrix(labels_true, labels_pred):
     """n_ij = number of samples in true class i and cluster j (classes and clusters
     numbered in sorted order of their labels)."""
-    labels_true, labels_pred = np.asarray(labels_true), np.asarray(labels_pred)
-    if labels_true.shape != labels_pred.shape or labels_true.ndim != 1:
-        raise ValueError(f"label arrays must be 1-D and of equal length, got {labels_true.shape} "
-                         f"and {labels_pred.shape}")
+    labels_true, labels_pred = _check_labellings(labels_true, labels_pred)
     classes, ti = np.unique(labels_true, return_inverse=True)
     clusters, pj = np.unique(labels_pred, return_inverse=True)
     table = np.zeros((len(classes), len(clusters)), dtype=np.int64)
@@ -285,7 +365,11 @@ def linear_sum_assignment(cost):
     cost (n, m) -> (rows, cols): the one-to-one pairing of min(n, m) rows and columns
     with the smallest total cost.
     """
-    cost = np.asarray(cost, dtype=np.float64)
+    cost = check_array(cost, "cost", dtype=np.float64, allow_empty=True)
+    # The potentials below stay within a few (n + m) times the largest |cost|.
+    if cost.size and not np.abs(cost).max() < np.finfo(np.float64).max / (4 * (sum(cost.shape) + 1)):
+        raise ValueError(f"cost is too large (|cost| up to {np.abs(cost).max():.3g}) for the Hungarian "
+                         "potentials in float64; divide it by a constant (the matching does not change)")
     transposed = cost.shape[0] > cost.shape[1]
     if transposed:
         cost = cost.T
@@ -337,10 +421,23 @@ def pca(x, n_components=2):
 
     x - mean = U S V^T; the components are the first rows of V^T and the projection
     is (x - mean) V[:, :n] = U[:, :n] S[:n]. Returns (projection, components,
-    explained variance ratio).
+    explained variance ratio). ``n_components`` may not exceed the rank of the centred
+    data: past it, the directions have no variance and are arbitrary.
     """
-    x = np.asarray(x, dtype=np.float64)
-    centred = x - x.mean(axis=0)
+    x = check_array(x, "x", dtype=np.float64)
+    n_components = check_positive(n_components, "n_components", integer=True)
+    with np.errstate(over="ignore", invalid="ignore"):
+        centred = x - x.mean(axis=0)
+    if not np.isfinite(centred).all():
+        raise ValueError(f"x is too large to centre in float64 (values up to {np.abs(x).max():.3g}); "
+                         "scale it down")
     u, s, vt = np.linalg.svd(centred, full_matrices=False)
-    var = s ** 2
+    # Numerical rank as numpy.linalg.matrix_rank counts it.
+    rank = int(np.sum(s > s[0] * max(x.shape) * np.finfo(np.float64).eps)) if s[0] > 0 else 0
+    if rank == 0:
+        raise ValueError("x has no variance (all its rows are equal), so it has no principal components")
+    if n_components > rank:
+        raise ValueError(f"n_components={n_components} is above the rank of the centred x ({rank}): only "
+                         f"{rank} directions have variance; ask for at most {rank}")
+    var = (s / s[0]) ** 2          # relative to the largest: the ratio below neither overflows nor underflows
     return u[:, :n_components] * s[:n_components], vt[:n_components], var[:n_components] / var.sum()

@@ -7,15 +7,18 @@ downloads only when asked to and allowed to.
 import csv
 import gzip
 import hashlib
+import math
 import os
 import shutil
 import struct
-import tempfile
 import urllib.request
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
+
+from .checks import check_array, check_choice, check_fitted, check_positive
+from .files import atomic_path
 
 # --------------------------------------------------------------------------- Iris
 
@@ -52,10 +55,11 @@ def make_moons(n_samples=500, noise=0.2, rng=None):
     class 1; Gaussian noise of standard deviation ``noise`` is added to both
     coordinates, and the rows are shuffled. Returns x (n, 2) float64, y (n,) int.
     """
-    if n_samples < 2:
-        raise ValueError("make_moons needs at least 2 samples")
-    if noise < 0:
-        raise ValueError("noise must be non-negative")
+    n_samples = check_positive(n_samples, "n_samples", integer=True)
+    if not 2 <= n_samples <= 10**9:
+        raise ValueError(f"n_samples must be at least 2, one for each moon, and at most 10^9 (16 bytes each "
+                         f"in memory), got {n_samples}")
+    noise = check_positive(noise, "noise", allow_zero=True)
     rng = np.random.default_rng(rng)
     n0 = n_samples // 2
     n1 = n_samples - n0
@@ -63,20 +67,43 @@ def make_moons(n_samples=500, noise=0.2, rng=None):
     a1 = np.linspace(0, np.pi, n1)
     upper = np.column_stack([np.cos(a0), np.sin(a0)])
     lower = np.column_stack([1 - np.cos(a1), 0.5 - np.sin(a1)])
-    x = np.vstack([upper, lower]) + noise * rng.standard_normal((n_samples, 2))
+    with np.errstate(over="ignore"):
+        x = np.vstack([upper, lower]) + noise * rng.standard_normal((n_samples, 2))
+    if not np.isfinite(x).all():
+        raise ValueError(f"noise={noise:g} is too large: the points overflow float64; use a smaller noise")
     y = np.repeat([0, 1], [n0, n1])
     order = rng.permutation(n_samples)
     return x[order], y[order]
 
 
 def train_test_split(x, y, test_size=0.3, rng=None):
-    """Shuffle with ``rng`` and split: returns x_train, x_test, y_train, y_test."""
-    x, y = np.asarray(x), np.asarray(y)
+    """Shuffle with ``rng`` and split: returns x_train, x_test, y_train, y_test.
+
+    ``test_size``: a float strictly between 0 and 1 is the fraction of the samples
+    that go to the test set (rounded); an int >= 1 is their number. Rows are only
+    permuted, never computed on, so x and y may hold any values.
+    """
+    try:
+        x, y = np.asarray(x), np.asarray(y)
+    except ValueError as err:
+        raise ValueError(f"x and y must be arrays with one row per sample ({err})") from None
+    if x.ndim == 0 or y.ndim == 0:
+        raise ValueError(f"x and y must have one row per sample, got shapes {x.shape} and {y.shape}")
     if len(x) != len(y):
-        raise ValueError(f"x has {len(x)} rows but y has {len(y)}")
-    n_test = int(round(test_size * len(x))) if test_size < 1 else int(test_size)
+        raise ValueError(f"x has {len(x)} rows but y has {len(y)}; pass one label (row of y) per sample")
+    if isinstance(test_size, (bool, np.bool_)) or not isinstance(test_size, (int, float, np.integer, np.floating)):
+        raise TypeError(f"test_size must be a fraction (float) or a count (int), got {test_size!r}")
+    if isinstance(test_size, (float, np.floating)):
+        if not 0 < test_size < 1:
+            raise ValueError(f"test_size={test_size} as a float is the fraction of samples to test on and must "
+                             "lie strictly between 0 and 1; for a number of samples pass an int (test_size=1 "
+                             "is one sample)")
+        n_test = int(round(test_size * len(x)))
+    else:
+        n_test = int(test_size)
     if not 0 < n_test < len(x):
-        raise ValueError(f"test_size={test_size} leaves no training or no test samples")
+        raise ValueError(f"test_size={test_size} leaves no training or no test samples out of {len(x)}; "
+                         f"the test set needs 1 to {len(x) - 1} of them")
     order = np.random.default_rng(rng).permutation(len(x))
     test, train = order[:n_test], order[n_test:]
     return x[train], x[test], y[train], y[test]
@@ -84,10 +111,27 @@ def train_test_split(x, y, test_size=0.3, rng=None):
 
 def standardize(train, *others):
     """Scale columns to zero mean and unit variance with the *training* statistics,
-    applied identically to the other arrays. Returns the scaled arrays."""
-    mean, std = train.mean(axis=0), train.std(axis=0)
-    std = np.where(std > 0, std, 1.0)
-    scaled = [(a - mean) / std for a in (train, *others)]
+    applied identically to the other arrays. Returns the scaled arrays.
+
+    train (N, D) and each of others (M, D); float32 stays float32. A constant column
+    (standard deviation 0) is only centred.
+    """
+    train = check_array(train, "train")
+    others = [check_array(a, f"others[{i}]") for i, a in enumerate(others)]
+    for i, a in enumerate(others):
+        if a.shape[1] != train.shape[1]:
+            raise ValueError(f"others[{i}] has {a.shape[1]} columns but train has {train.shape[1]}")
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean, std = train.mean(axis=0), train.std(axis=0)
+        std = np.where(std > 0, std, 1.0)
+        scaled = [(a - mean) / std for a in (train, *others)]
+    if not (np.isfinite(mean).all() and np.isfinite(std).all()):
+        raise ValueError(f"train is too large to standardise in {train.dtype} (values up to "
+                         f"{float(np.abs(train).max()):.3g}); divide it by a constant first")
+    for name, a in zip(["train", *(f"others[{i}]" for i in range(len(others)))], scaled):
+        if not np.isfinite(a).all():
+            raise ValueError(f"{name} scaled by train's statistics overflows (train's smallest standard "
+                             f"deviation is {float(std.min()):.3g}); bring the arrays to a common scale first")
     return scaled[0] if not others else tuple(scaled)
 
 # --------------------------------------------------------------------------- MNIST
@@ -103,21 +147,33 @@ _FILES = {
     "test_labels": "t10k-labels-idx1-ubyte.gz",
 }
 
-# sha256 of the canonical gzip files.
-_SHA256 = {
+# sha256 and size in bytes of the canonical files, gzip and uncompressed, as published by
+# LeCun et al. (MNIST) and Zalando Research (Fashion-MNIST). Every file found on disk is
+# checked against this table, so a folder holding the other dataset, a truncated
+# download or a flipped byte is refused instead of loaded.
+_KNOWN_FILES = {
     "mnist": {
-        "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
-        "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
-        "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
-        "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+        "train-images-idx3-ubyte.gz": ("440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609", 9_912_422),
+        "train-labels-idx1-ubyte.gz": ("3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c", 28_881),
+        "t10k-images-idx3-ubyte.gz": ("8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6", 1_648_877),
+        "t10k-labels-idx1-ubyte.gz": ("f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6", 4_542),
+        "train-images-idx3-ubyte": ("ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db", 47_040_016),
+        "train-labels-idx1-ubyte": ("65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5", 60_008),
+        "t10k-images-idx3-ubyte": ("0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7", 7_840_016),
+        "t10k-labels-idx1-ubyte": ("ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2", 10_008),
     },
     "fashion-mnist": {
-        "train-images-idx3-ubyte.gz": "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
-        "train-labels-idx1-ubyte.gz": "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
-        "t10k-images-idx3-ubyte.gz": "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
-        "t10k-labels-idx1-ubyte.gz": "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+        "train-images-idx3-ubyte.gz": ("3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84", 26_421_880),
+        "train-labels-idx1-ubyte.gz": ("a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845", 29_515),
+        "t10k-images-idx3-ubyte.gz": ("346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073", 4_422_102),
+        "t10k-labels-idx1-ubyte.gz": ("67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5", 5_148),
+        "train-images-idx3-ubyte": ("c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888", 47_040_016),
+        "train-labels-idx1-ubyte": ("bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9", 60_008),
+        "t10k-images-idx3-ubyte": ("5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b", 7_840_016),
+        "t10k-labels-idx1-ubyte": ("0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34", 10_008),
     },
 }
+_TITLES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
 
 # Public mirrors, tried in order.
 MIRRORS = {
@@ -127,10 +183,17 @@ MIRRORS = {
 }
 
 DATA_ENV = "SCRATCHNN_DATA"
+VERIFY_ENV = "SCRATCHNN_VERIFY"     # "0" skips the checksums of files found on disk (your own files)
 
 
 class DataNotFoundError(FileNotFoundError):
     """The dataset's files are neither on disk nor downloadable."""
+
+
+class DataMismatchError(DataNotFoundError, ValueError):
+    """A file has the dataset's name but not its checksum. A ValueError (its content is
+    wrong) and a DataNotFoundError (the right data is still missing, so a caller that
+    skips missing data skips it too, and says why)."""
 
 
 def _class_names(dataset):
@@ -143,13 +206,21 @@ def default_cache_dir():
     return Path(base) / "scratchnn"
 
 
+def _as_path(path, name):
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a path (str or pathlib.Path), got {type(path).__name__}")
+    return Path(path)
+
+
 def read_idx(path):
-    """Read one IDX file (gzip or not): returns a uint8 array shaped as its header says.
+    """Read one IDX file (gzip or not): returns a writable uint8 array shaped as its header says.
 
     Images: magic 2051, then count, rows, cols (big-endian int32), then the pixels.
     Labels: magic 2049, then count, then one byte per label.
     """
-    path = Path(path)
+    path = _as_path(path, "path")
+    if not path.is_file():
+        raise DataNotFoundError(f"{path}: no such file")
     opener = gzip.open if path.suffix == ".gz" else open
     try:
         with opener(path, "rb") as f:
@@ -169,12 +240,13 @@ def read_idx(path):
     else:
         raise ValueError(f"{path}: bad magic number {magic} (expected 2051 for images or 2049 for "
                          "labels); is this an IDX file?")
-    expected = int(np.prod(shape))
+    expected = math.prod(shape)          # Python ints: a corrupt header cannot overflow
     body = len(data) - offset
     if body != expected:
         raise ValueError(f"{path}: header announces {expected:,} bytes of data {shape} but the file "
                          f"holds {body:,}; the file is truncated or corrupt")
-    return np.frombuffer(data, dtype=np.uint8, offset=offset).reshape(shape)
+    # A copy, so the caller owns a writable array (frombuffer over bytes is read-only).
+    return np.frombuffer(data, dtype=np.uint8, offset=offset).reshape(shape).copy()
 
 
 def sha256(path):
@@ -193,84 +265,135 @@ def _find(folder, name):
     return None
 
 
+def _what_it_is(path, digest, dataset):
+    """What a file that failed its checksum looks like instead, in a few words."""
+    for other, files in _KNOWN_FILES.items():
+        for name, (known, _) in files.items():
+            if digest == known:
+                return f"its sha256 is {_TITLES[other]}'s {name}"
+    size, expected = path.stat().st_size, _KNOWN_FILES[dataset][path.name][1]
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if path.suffix == ".gz" and head[:2] != b"\x1f\x8b":
+        idx = " (an uncompressed IDX file?)" if head[:3] == b"\x00\x00\x08" else ""
+        return f"it is not gzip{idx}: it starts with bytes {head.hex(' ')}"
+    if size != expected:
+        return f"it is {size:,} bytes, {_TITLES[dataset]}'s is {expected:,}"
+    return f"it has the right size ({size:,} bytes) but different bytes: it is corrupted"
+
+
+def _verify(path, dataset, fix, digest=None):
+    """Refuse ``path`` unless its sha256 is the one ``dataset`` publishes for that file name."""
+    digest = digest or sha256(path)
+    if digest != _KNOWN_FILES[dataset][path.name][0]:
+        raise DataMismatchError(
+            f"{path}: checksum mismatch: this is not {_TITLES[dataset]}'s {path.name}; "
+            f"{_what_it_is(path, digest, dataset)}. {fix} If these are your own files in MNIST's "
+            f"format, load them with verify=False (or set {VERIFY_ENV}=0).")
+
+
+def _verify_setting(verify):
+    """``verify`` as given, or when None from $SCRATCHNN_VERIFY ('0', 'no', 'false': off; default on)."""
+    if verify is None:
+        return os.environ.get(VERIFY_ENV, "1").strip().lower() not in ("0", "no", "false", "off")
+    if not isinstance(verify, (bool, np.bool_)):
+        raise TypeError(f"verify must be True, False or None, got {verify!r}")
+    return bool(verify)
+
+
 def download(url, dest, expected_sha256):
     """Download ``url`` to ``dest`` through a temporary file in the same folder; the file
     is moved into place only after its checksum matched, so the cache never holds a
     half-written or wrong file."""
-    dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=dest.name, suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as resp:
+    with atomic_path(dest) as tmp:
+        with open(tmp, "wb") as out, urllib.request.urlopen(url, timeout=60) as resp:
             shutil.copyfileobj(resp, out)
         got = sha256(tmp)
         if got != expected_sha256:
             raise ValueError(f"{url}: checksum mismatch (sha256 {got}, expected {expected_sha256})")
-        os.replace(tmp, dest)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return dest
+    return Path(dest)
 
 
-def locate_mnist(dataset="mnist", data_dir=None, download_ok=True, cache_dir=None, mirrors=None):
+def locate_mnist(dataset="mnist", data_dir=None, download_ok=True, cache_dir=None, mirrors=None,
+                 verify=None):
     """Paths of the four files of ``dataset`` ('mnist' or 'fashion-mnist').
 
-    Search order: ``data_dir`` (the files themselves, or a ``<dataset>/`` sub-folder),
-    else ``$SCRATCHNN_DATA/<dataset>/``, else the cache ``~/.cache/scratchnn/<dataset>/``.
-    Missing files are downloaded into the cache when ``download_ok``; files found in
-    the cache are checked against their sha256.
+    Search order (the README's): ``data_dir`` (its ``<dataset>/`` sub-folder, then the
+    folder itself), then ``$SCRATCHNN_DATA/<dataset>/``, then the cache
+    ``~/.cache/scratchnn/<dataset>/``; files missing everywhere are downloaded into the
+    cache when ``download_ok``. A folder is used when it holds all four files (each as
+    ``.gz`` or uncompressed).
+
+    Every file found is checked against the dataset's published sha256 (gzip or
+    uncompressed), once per call; one that differs raises :class:`DataMismatchError`
+    saying what the file is instead. ``verify=False`` trusts the files on disk (for your
+    own MNIST-format files); ``None`` reads ``$SCRATCHNN_VERIFY`` (``0`` turns it off).
+    Downloads are always checked.
     """
-    if dataset not in _SHA256:
-        raise ValueError(f"unknown dataset {dataset!r}; use 'mnist' or 'fashion-mnist'")
-    candidates = []
+    dataset = check_choice(dataset, "dataset", tuple(_KNOWN_FILES))
+    verify = _verify_setting(verify)
+    folders = []
     if data_dir is not None:
-        candidates += [Path(data_dir), Path(data_dir) / dataset]
-    elif os.environ.get(DATA_ENV):
-        candidates += [Path(os.environ[DATA_ENV]) / dataset, Path(os.environ[DATA_ENV])]
-    for folder in candidates:
+        data_dir = _as_path(data_dir, "data_dir")
+        if not data_dir.is_dir():
+            raise DataNotFoundError(f"data_dir {data_dir} is not a folder.\n" +
+                                    _missing_message(dataset, [data_dir], None, []))
+        folders += [data_dir / dataset, data_dir]
+    if os.environ.get(DATA_ENV):
+        folders.append(Path(os.environ[DATA_ENV]) / dataset)
+    partial = []
+    for folder in folders:
         found = {key: _find(folder, name) for key, name in _FILES.items()}
         if all(found.values()):
+            if verify:
+                for path in found.values():
+                    _verify(path, dataset, f"Replace it with {_TITLES[dataset]}'s file.")
             return found
-    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir() / dataset
+        if any(found.values()):
+            partial.append(folder)
+    cache = _as_path(cache_dir, "cache_dir") if cache_dir is not None else default_cache_dir() / dataset
     paths = {}
     for key, name in _FILES.items():
         path = cache / name
-        if path.is_file() and sha256(path) != _SHA256[dataset][name]:
-            raise ValueError(f"{path}: checksum mismatch; delete the file to download it again")
-        if not path.is_file():
-            if not download_ok:
-                raise DataNotFoundError(_missing_message(dataset, candidates, cache))
+        if path.is_file():
+            if verify:
+                _verify(path, dataset, "Delete it to download it again.")
+        elif not download_ok:
+            raise DataNotFoundError(_missing_message(dataset, folders, cache, partial))
+        else:
             errors = []
             for mirror in (mirrors or MIRRORS[dataset]):
                 try:
-                    download(mirror + name, path, _SHA256[dataset][name])
+                    download(mirror + name, path, _KNOWN_FILES[dataset][name][0])
                     break
                 except (OSError, ValueError) as err:
                     errors.append(f"{mirror}: {err}")
             else:
-                raise DataNotFoundError(_missing_message(dataset, candidates, cache) +
+                raise DataNotFoundError(_missing_message(dataset, folders, cache, partial) +
                                         "\nDownload failed:\n  " + "\n  ".join(errors))
         paths[key] = path
     return paths
 
 
-def _missing_message(dataset, searched, cache):
+def _missing_message(dataset, searched, cache, partial):
     where = ", ".join(str(p) for p in searched) or "(no folder given)"
-    return (f"{dataset} not found. Looked in {where} and in the cache {cache}.\n"
+    cached = f" and in the cache {cache}" if cache is not None else ""
+    some = "".join(f"\n{p} holds only some of the four files." for p in partial)
+    return (f"{dataset} not found. Looked in {where}{cached}.{some}\n"
             f"Put the four files ({', '.join(_FILES.values())}) in a folder and pass it with "
             f"--data-dir DIR, or set {DATA_ENV}=DIR with a '{dataset}/' sub-folder, "
             "or allow downloading on a machine with internet.")
 
 
-def load_mnist(dataset="mnist", data_dir=None, download_ok=True, cache_dir=None):
-    """MNIST or Fashion-MNIST as uint8 arrays.
+def load_mnist(dataset="mnist", data_dir=None, download_ok=True, cache_dir=None, verify=None):
+    """MNIST or Fashion-MNIST as writable uint8 arrays.
 
     Returns a dict: ``train_images`` (60000, 28, 28) uint8, ``train_labels`` (60000,),
     ``test_images`` (10000, 28, 28), ``test_labels`` (10000,), ``class_names``.
-    See :func:`locate_mnist` for where the files are looked for.
+    See :func:`locate_mnist` for where the files are looked for and how they are
+    checked (``verify``).
     """
-    paths = locate_mnist(dataset, data_dir, download_ok, cache_dir)
+    paths = locate_mnist(dataset, data_dir, download_ok, cache_dir, verify=verify)
     data = {key: read_idx(path) for key, path in paths.items()}
     for split in ("train", "test"):
         images, labels = data[f"{split}_images"], data[f"{split}_labels"]
@@ -296,12 +419,43 @@ class PixelScaler:
     """
 
     def fit(self, train_images):
-        self.min_ = float(train_images.min())
-        self.range_ = float(train_images.max()) - self.min_ or 1.0
+        """Record min and range of train_images (N, ...) (images (N, 28, 28) or rows (N, 784))."""
+        train = self._as_batch(train_images, "train_images")
+        self.min_ = float(train.min())
+        self.range_ = float(train.max()) - self.min_ or 1.0
+        if not (abs(self.min_) < 1e38 and np.isfinite(np.float32(1.0 / self.range_))):
+            raise ValueError(f"train_images spans [{self.min_:.3g}, {float(train.max()):.3g}], which float32 "
+                             "cannot scale to [0, 1]; pass pixel values")
+        self.n_features_ = math.prod(train.shape[1:])
         return self
 
+    @staticmethod
+    def _as_batch(images, name):
+        """images (N, ...) as float32, checked: a batch of numbers, not empty, finite."""
+        x = check_array(images, name, ndim=None, dtype=np.float32)
+        if x.ndim < 2:
+            raise ValueError(f"{name} must be a batch, (N, 28, 28) images or (N, 784) rows, "
+                             f"got shape {x.shape}")
+        return x
+
+    def _checked(self, images):
+        """images as float32 rows (N, D), a new array, refused unless they scale to finite numbers."""
+        check_fitted(self, "min_")
+        x = self._as_batch(images, "images")
+        if math.prod(x.shape[1:]) != self.n_features_:
+            raise ValueError(f"images have {math.prod(x.shape[1:])} pixels each, the scaler was fitted "
+                             f"on {self.n_features_}; pass images of the training set's size")
+        # (x - min) / range must stay below float32's largest number, 3.4e38.
+        low, high = float(x.min()), float(x.max())
+        if max(abs(low - self.min_), abs(high - self.min_)) / self.range_ > 1e38:
+            raise ValueError(f"images span [{low:.3g}, {high:.3g}], far outside the training range "
+                             f"[{self.min_:.3g}, {self.min_ + self.range_:.3g}]: scaled, they overflow float32")
+        if isinstance(images, np.ndarray) and images.dtype == np.float32:
+            x = x.copy()              # transform scales in place: never the caller's array
+        return x.reshape(len(x), -1)
+
     def transform(self, images):
-        x = np.asarray(images, dtype=np.float32).reshape(len(images), -1)
+        x = self._checked(images)
         x -= np.float32(self.min_)
         x *= np.float32(1.0 / self.range_)
         return x

@@ -17,6 +17,8 @@ import itertools
 
 import numpy as np
 
+from .checks import check_array
+
 SEGMENTS = "abcdefg"
 
 # Lit segments of each digit, as on a common 7-segment display (6 with its top bar,
@@ -29,6 +31,8 @@ DIGIT_SEGMENTS = {
 
 def encode(segments):
     """'abc' -> array([1, 1, 1, 0, 0, 0, 0]), in the order of SEGMENTS."""
+    if not isinstance(segments, str):
+        raise TypeError(f"segments must be a string of letters from {SEGMENTS!r}, got {type(segments).__name__}")
     unknown = set(segments) - set(SEGMENTS)
     if unknown:
         raise ValueError(f"unknown segments {sorted(unknown)}; use letters from {SEGMENTS!r}")
@@ -37,9 +41,20 @@ def encode(segments):
 
 def digit_pattern(digit):
     """The 7 binary inputs showing ``digit`` (0..9)."""
+    if isinstance(digit, bool) or not isinstance(digit, (int, np.integer)):
+        raise TypeError(f"digit must be an int 0..9, got {type(digit).__name__} {digit!r}")
     if digit not in DIGIT_SEGMENTS:
-        raise ValueError(f"a 7-segment display shows digits 0..9, not {digit!r}")
-    return encode(DIGIT_SEGMENTS[digit])
+        raise ValueError(f"digit must be 0..9, the digits a 7-segment display shows, got {digit!r}")
+    return encode(DIGIT_SEGMENTS[int(digit)])
+
+
+def _check_binary(x, name):
+    """``x`` as an array of 0s and 1s (any shape), or a ValueError naming it."""
+    x = np.asarray(x)
+    check_array(x, name, ndim=None, allow_empty=True)
+    if not np.isin(x, (0, 1)).all():
+        raise ValueError(f"McCulloch–Pitts inputs must be 0 or 1; {name} holds {x[~np.isin(x, (0, 1))][0]}")
+    return x
 
 
 def all_patterns():
@@ -56,16 +71,22 @@ class MPLayer:
     def __init__(self, weights, thresholds, names=None):
         self.weights = np.asarray(weights)
         self.thresholds = np.asarray(thresholds)
-        if self.weights.ndim != 2 or self.thresholds.shape != (self.weights.shape[1],):
-            raise ValueError("weights must be (n_in, n_units) and thresholds (n_units,)")
-        self.names = list(names) if names is not None else list(range(self.weights.shape[1]))
+        check_array(self.weights, "weights")
+        n_units = self.weights.shape[1]
+        check_array(self.thresholds, "thresholds", ndim=1)
+        if self.thresholds.shape != (n_units,):
+            raise ValueError(f"thresholds must have shape ({n_units},), one per unit (column of weights), "
+                             f"got {self.thresholds.shape}")
+        self.names = list(names) if names is not None else list(range(n_units))
+        if len(self.names) != n_units:
+            raise ValueError(f"names must give one name per unit ({n_units}), got {len(self.names)}")
 
     def __call__(self, x):
-        x = np.asarray(x)
-        if x.shape[-1] != self.weights.shape[0]:
-            raise ValueError(f"expected {self.weights.shape[0]} binary inputs, got {x.shape[-1]}")
-        if not np.isin(x, (0, 1)).all():
-            raise ValueError("McCulloch–Pitts inputs must be 0 or 1")
+        """0/1 outputs: x (n_in,) -> (n_units,), or (N, n_in) -> (N, n_units)."""
+        x = _check_binary(x, "x")
+        if x.ndim not in (1, 2) or x.shape[-1] != self.weights.shape[0]:
+            raise ValueError(f"x must be one pattern ({self.weights.shape[0]},) or a batch "
+                             f"(N, {self.weights.shape[0]}) of binary inputs, got shape {x.shape}")
         return (x @ self.weights >= self.thresholds).astype(int)
 
     def n_params(self):
@@ -78,7 +99,16 @@ class MPNetwork:
 
     def __init__(self, layers, output_names):
         self.layers = list(layers)
+        if not self.layers or not all(isinstance(layer, MPLayer) for layer in self.layers):
+            raise TypeError("layers must be a non-empty list of MPLayer")
+        for i, (a, b) in enumerate(zip(self.layers[:-1], self.layers[1:])):
+            if a.weights.shape[1] != b.weights.shape[0]:
+                raise ValueError(f"layers[{i}] has {a.weights.shape[1]} units but layers[{i + 1}] expects "
+                                 f"{b.weights.shape[0]} inputs")
         self.output_names = list(output_names)
+        if len(self.output_names) != self.layers[-1].weights.shape[1]:
+            raise ValueError(f"output_names must name each of the {self.layers[-1].weights.shape[1]} "
+                             f"output units, got {len(self.output_names)} names")
 
     def __call__(self, x):
         for layer in self.layers:
@@ -89,7 +119,11 @@ class MPNetwork:
         return sum(layer.n_params() for layer in self.layers)
 
     def recognise(self, x):
-        """The name of the single firing output, or None if none or several fire."""
+        """The name of the single firing output for one pattern x (n_in,), or None if none or
+        several fire."""
+        if np.ndim(x) != 1:
+            raise ValueError(f"recognise takes one pattern, shape (n_in,), got shape {np.shape(x)}; "
+                             "call the network itself on a batch")
         out = self(x)
         return self.output_names[int(np.argmax(out))] if out.sum() == 1 else None
 
@@ -101,13 +135,21 @@ def template_unit(pattern):
     segments: the sum reaches it only when every lit segment is on (each adds 1)
     and no unlit one is (each would subtract 1).
     """
-    pattern = np.asarray(pattern)
+    pattern = _check_binary(pattern, "pattern")
+    if pattern.ndim != 1 or pattern.size == 0:
+        raise ValueError(f"pattern must be one non-empty binary pattern (n_in,), got shape {pattern.shape}")
     return np.where(pattern == 1, 1, -1), int(pattern.sum())
 
 
 def one_layer_detector(digits=(6, 7, 8, 9)):
     """One unit per digit, each firing for exactly its digit's pattern (any digit set)."""
-    columns, thresholds = zip(*(template_unit(digit_pattern(d)) for d in digits))
+    if isinstance(digits, (str, bytes)) or not hasattr(digits, "__iter__"):
+        raise TypeError(f"digits must be a sequence of digits 0..9, got {digits!r}")
+    digits = tuple(digits)
+    patterns = [digit_pattern(d) for d in digits]          # checks each digit
+    if not digits or len(set(digits)) != len(digits):
+        raise ValueError(f"digits must be distinct digits 0..9, at least one, got {digits}")
+    columns, thresholds = zip(*(template_unit(p) for p in patterns))
     layer = MPLayer(np.stack(columns, axis=1), np.array(thresholds), names=digits)
     return MPNetwork([layer], output_names=digits)
 

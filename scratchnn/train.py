@@ -5,7 +5,7 @@ import time
 
 import numpy as np
 
-from .checks import NonFiniteError, check_array, check_labels, check_positive
+from .checks import NonFiniteError, NumericalError, check_array, check_labels, check_positive
 from .layers import check_input
 
 
@@ -86,7 +86,7 @@ def fit(model, loss_fn, optimizer, x, targets, epochs=1, batch_size=32, rng=None
     progress   a live one-line display (only on a terminal); ``print_epochs`` prints a line per epoch.
 
     Each step reads ``model.params`` and ``model.grads`` after ``backward``, checks that every
-    trainable parameter got a gradient of its own shape, and stops with ``FloatingPointError``
+    trainable parameter got a gradient of its own shape, and stops with ``NumericalError``
     naming the epoch, the step and the likely cause as soon as the loss or a weight is not finite.
     """
     rng = np.random.default_rng(rng)
@@ -126,7 +126,7 @@ def fit(model, loss_fn, optimizer, x, targets, epochs=1, batch_size=32, rng=None
                 data_loss, dout = loss_fn(out, *(t[idx] for t in targets))
             except NonFiniteError as err:   # x was checked on entry: something overflowed
                 bar.close()
-                raise FloatingPointError(_divergence_message(
+                raise NumericalError(_divergence_message(
                     name, epoch, step, np.nan, np.nan, out, model.params, optimizer)) from err
             model.backward(dout, input_grad=False)
             params, grads = model.params, model.grads
@@ -134,7 +134,7 @@ def fit(model, loss_fn, optimizer, x, targets, epochs=1, batch_size=32, rng=None
             loss = data_loss + (penalty(params, grads) if penalty is not None else 0.0)
             if not np.isfinite(loss):
                 bar.close()
-                raise FloatingPointError(_divergence_message(name, epoch, step, data_loss, loss, out,
+                raise NumericalError(_divergence_message(name, epoch, step, data_loss, loss, out,
                                                              params, optimizer))
             optimizer_step(params, grads)
             history.loss.append(loss)
@@ -149,7 +149,7 @@ def fit(model, loss_fn, optimizer, x, targets, epochs=1, batch_size=32, rng=None
         bad = [k for k, p in model.params.items() if not np.isfinite(p).all()]
         if bad:                       # the last step of the epoch broke a weight
             bar.close()
-            raise FloatingPointError(
+            raise NumericalError(
                 f"{name}: parameter {bad[0]} became NaN or infinite at epoch {epoch + 1}, step "
                 f"{n_steps} (the epoch's last update): {_ADVICE_LR} (lr now {getattr(optimizer, 'lr', None)})")
         history.epoch_seconds.append(time.perf_counter() - t0)

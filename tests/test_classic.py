@@ -3,11 +3,12 @@
 import numpy as np
 import pytest
 
-from scratchnn.adaline import Adaline, Madaline
+from scratchnn.adaline import Adaline, Madaline, bipolar_step
+from scratchnn.checks import NotFittedError, NumericalError
 from scratchnn.datasets import load_iris, make_moons, standardize, train_test_split
 from scratchnn.gradcheck import numerical_gradient, relative_error
-from scratchnn.mcculloch_pitts import (DIGIT_SEGMENTS, MPLayer, all_patterns, digit_pattern, encode,
-                                       one_layer_detector, two_layer_detector)
+from scratchnn.mcculloch_pitts import (DIGIT_SEGMENTS, MPLayer, MPNetwork, all_patterns, digit_pattern,
+                                       encode, one_layer_detector, two_layer_detector)
 
 # ----------------------------------------------------------------- McCulloch–Pitts
 
@@ -63,6 +64,28 @@ def test_mp_layer_rejects_non_binary_input():
         layer(np.array([0.5, 1]))
     assert set(DIGIT_SEGMENTS) == set(range(10))
 
+
+def test_mp_inputs_and_settings_are_checked_by_name():
+    with pytest.raises(TypeError, match="digit must be an int"):
+        digit_pattern(True)                      # True == 1, but it is not a digit
+    with pytest.raises(TypeError, match="digit must be an int"):
+        digit_pattern(7.0)
+    with pytest.raises(TypeError, match="segments must be a string"):
+        encode(["a", "b"])
+    with pytest.raises(ValueError, match="thresholds must have shape"):
+        MPLayer(np.ones((7, 2)), np.ones(3))
+    with pytest.raises(ValueError, match=r"x must be one pattern \(7,\) or a batch"):
+        one_layer_detector()(np.ones(6, dtype=int))
+    hidden, output = two_layer_detector().layers
+    with pytest.raises(ValueError, match=r"layers\[0\] has 4 units but layers\[1\] expects 2"):
+        MPNetwork([one_layer_detector().layers[0], output], output_names=(6, 7, 8, 9))
+    with pytest.raises(ValueError, match="output_names"):
+        MPNetwork([hidden, output], output_names=(6, 7))
+    with pytest.raises(ValueError, match="distinct"):
+        one_layer_detector((6, 6))
+    with pytest.raises(ValueError, match="recognise takes one pattern"):
+        one_layer_detector().recognise(all_patterns())
+
 # ----------------------------------------------------------------- Adaline
 
 
@@ -114,6 +137,62 @@ def test_adaline_rejects_non_bipolar_targets():
     with pytest.raises(ValueError, match="bipolar"):
         Adaline().fit(np.zeros((3, 2)), np.array([0, 1, 1]))
 
+
+def _iris_setosa():
+    x, y, _ = load_iris()
+    return standardize(x), np.where(y == 0, 1, -1)
+
+
+def test_a_diverging_adaline_stops_with_its_stability_limit_instead_of_scoring():
+    x, t = _iris_setosa()
+    xt = np.column_stack([x, np.ones(len(x))])
+    r = xt.T @ xt / len(x)                        # input correlation of [x, 1]
+    # Batch: gradient descent on the mean squared error, stable iff lr < 2 / lambda_max(R) = 0.685.
+    limit = 2 / np.linalg.eigvalsh(r)[-1]
+    assert 0.68 < limit < 0.69
+    assert Adaline(lr=0.6, mode="batch", rng=0).fit(x, t).score(x, t) == 1.0
+    with pytest.raises(NumericalError, match=rf"batch delta rule\) diverged at epoch \d+: the squared "
+                                             rf"error rose .* 2/lambda_max\(R\) = {limit:.3g}"):
+        Adaline(lr=1.0, mode="batch", rng=0).fit(x, t)
+    # Online (the case: NaN weights scored 0.667): named epoch and step, 2/trace(R) = 0.4.
+    with pytest.raises(FloatingPointError, match=r"online delta rule\) diverged at epoch \d+, step \d+ "
+                                                 r"\(sample \d+\).*2/trace\(R\) = 0.4\b"):
+        Adaline(lr=1.0, rng=0).fit(x, t)
+    # Targets that a line fits exactly: the error falls to rounding level and wobbles there,
+    # which is not divergence.
+    x3 = np.random.default_rng(0).standard_normal((3, 4))
+    a = Adaline(lr=0.1, epochs=5000, mode="batch", tol=0, rng=0).fit(x3, [1, -1, 1])
+    assert a.sse_[-1] < 1e-20 and a.score(x3, [1, -1, 1]) == 1.0
+    # Raw (unstandardised) inputs: the advice says to standardise them.
+    with pytest.raises(NumericalError, match="standardise x"):
+        Adaline(lr=0.1, mode="batch", rng=0).fit(load_iris()[0], t)
+
+
+def test_adaline_checks_its_arguments_by_name():
+    x, t = _iris_setosa()
+    with pytest.raises(NotFittedError, match="not fitted"):
+        Adaline().predict(x)
+    a = Adaline(rng=0).fit(x, t)
+    with pytest.raises(ValueError, match=r"t must have shape \(150,\).*t.ravel\(\)"):
+        a.score(x, t[:, None])               # an (N, 1) column would broadcast to an (N, N) grid
+    with pytest.raises(ValueError, match="x has 3 features, the model was trained on 4"):
+        a.predict(x[:, :3])
+    with pytest.raises(TypeError, match="t must hold the numbers"):
+        Adaline().fit(x, t > 0)
+    for kwargs, name in [({"lr": 0}, "lr"), ({"epochs": 2.5}, "epochs"), ({"mode": "stochastic"}, "mode"),
+                         ({"tol": -1}, "tol")]:
+        with pytest.raises((ValueError, TypeError), match=name):
+            Adaline(**kwargs)
+    a.w[0] = np.nan                            # a model whose weights went bad is never scored
+    with pytest.raises(NumericalError, match="not finite"):
+        a.score(x, t)
+
+
+def test_bipolar_step_refuses_nan_instead_of_calling_it_minus_one():
+    assert bipolar_step(np.array([-0.5, 0.0, 2.0, np.inf])).tolist() == [-1, 1, 1, 1]
+    with pytest.raises(ValueError, match="net contains NaN"):
+        bipolar_step(np.array([1.0, np.nan]))
+
 # ----------------------------------------------------------------- Madaline
 
 
@@ -145,6 +224,20 @@ def test_mri_step_target_minus_one_moves_every_positive_unit():
     np.testing.assert_allclose(m.b, [0.3 - 0.775, 0.15 - 0.725])
 
 
+def test_mri_step_moves_a_unit_sitting_exactly_at_zero():
+    m = _madaline_2x2("MRI")
+    m.W[:, 1] = 0.25
+    m.b = np.array([-0.55, -0.75])
+    # x = (1, 1), t = -1: z_in1 = -0.55 + 0.05 + 0.2 = -0.3, z_in2 = -0.75 + 0.25 + 0.25 = -0.25:
+    # both -1, y = -1 = t, nothing moves. With b2 = -0.5, z_in2 = 0 exactly: the step says +1,
+    # so y = +1 and unit 2 (output +1) is pushed: delta = 0.5 * (-1 - 0) = -0.5.
+    assert m.mri_step(np.array([1.0, 1.0]), -1) == 0.0
+    m.b = np.array([-0.55, -0.5])
+    m.mri_step(np.array([1.0, 1.0]), -1)
+    np.testing.assert_allclose(m.W, [[0.05, 0.25 - 0.5], [0.2, 0.25 - 0.5]])
+    np.testing.assert_allclose(m.b, [-0.55, -1.0])
+
+
 def test_mri_leaves_a_correct_output_alone():
     m = _madaline_2x2("MRI")
     W, b = m.W.copy(), m.b.copy()
@@ -163,6 +256,21 @@ def test_madaline_learns_xor(rule):
     m = Madaline(n_hidden=2, rule=rule, lr=0.5, rng=1).fit(*XOR)
     assert m.errors_[-1] == 0
     assert m.score(*XOR) == 1.0
+
+
+def test_madaline_divergence_and_misuse_are_named():
+    with pytest.raises(NumericalError, match=r"Madaline \(MRI\) weights became non-finite at epoch 1, "
+                                             r"step \d+ \(sample \d+\).*lr < 0.67"):
+        Madaline(n_hidden=2, lr=1e200, rng=1).fit(*XOR)      # ||[x, 1]||^2 = 3 on XOR: lr < 2/3
+    with pytest.raises(NotFittedError):
+        Madaline().predict(XOR[0])
+    m = Madaline(n_hidden=2, rng=1).fit(*XOR)
+    with pytest.raises(ValueError, match=r"t must have shape \(4,\)"):
+        m.score(XOR[0], XOR[1][:, None])
+    with pytest.raises(ValueError, match="rule must be 'MRI' or 'MRII'"):
+        Madaline(rule="mri")
+    with pytest.raises(ValueError, match="n_hidden"):
+        Madaline(n_hidden=0)
 
 
 def test_mrii_step_keeps_only_a_flip_that_fixes_the_output():

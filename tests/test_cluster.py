@@ -8,9 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from scratchnn.autoencoder import build_autoencoder, pixel_importance_weights
+from scratchnn.autoencoder import Autoencoder, build_autoencoder, pixel_importance_weights
+from scratchnn.checks import NotFittedError, NumericalError
 from scratchnn.cluster import (KMeans, adjusted_rand_score, clustering_accuracy, contingency_matrix,
-                               linear_sum_assignment, normalized_mutual_info_score, pca)
+                               linear_sum_assignment, normalized_mutual_info_score, pca, squared_distances)
 
 labelings = st.integers(2, 40).flatmap(
     lambda n: st.tuples(arrays(np.int64, n, elements=st.integers(0, 4)),
@@ -113,6 +114,120 @@ def test_kmeans_same_seed_same_result():
     assert a.inertia_ == b.inertia_
 
 
+@pytest.mark.parametrize("algorithm", ["hamerly", "lloyd"])
+def test_kmeans_with_fewer_distinct_points_than_clusters_says_so(algorithm):
+    # The case: the default (hamerly) gave NaN centres and a NaN inertia.
+    x = np.array([[0.0, 0.0]] * 10 + [[1.0, 1.0]] * 10)
+    with pytest.raises(ValueError, match="x has only 2 distinct points; k-means cannot form 3 clusters"):
+        KMeans(3, algorithm=algorithm, rng=0).fit(x)
+    km = KMeans(2, algorithm=algorithm, rng=0).fit(x)
+    assert km.inertia_ == 0.0 and sorted(km.cluster_centers_.tolist()) == [[0.0, 0.0], [1.0, 1.0]]
+    # Duplicates that the distance expansion does not see as exactly 0 apart (rounding in
+    # 784-d float32) are found too.
+    base = np.random.default_rng(0).random((2, 784)).astype(np.float32)
+    with pytest.raises(ValueError, match="only 2 distinct points"):
+        KMeans(3, algorithm=algorithm, rng=0).fit(np.repeat(base, 200, axis=0))
+
+
+def test_kmeans_scale_problems_are_named():
+    x = np.random.default_rng(0).random((30, 3))
+    with pytest.raises(ValueError, match="squared distances round to 0"):
+        KMeans(2, rng=0).fit(x * 1e-200)                 # distinct, but every x^2 underflows
+    with pytest.raises(ValueError, match="x is too large for float64 distances"):
+        KMeans(2, rng=0).fit(x * 1e160)
+    with pytest.raises(ValueError, match="too large for float32"):
+        KMeans(2, rng=0).fit((x * 1e20).astype(np.float32))
+    assert np.isfinite(KMeans(2, rng=0).fit(x * 1e-100).inertia_)
+
+
+@pytest.mark.parametrize("algorithm", ["hamerly", "lloyd"])
+def test_empty_clusters_are_reseeded_identically_by_both_algorithms(algorithm, monkeypatch):
+    # All three centres start on (0, 0): clusters 1 and 2 are empty and take the two points
+    # farthest from their centres, both (2, 2); then cluster 2 is empty again and takes (1, 1).
+    x = np.array([[0.0, 0.0]] * 5 + [[2.0, 2.0]] * 3 + [[1.0, 1.0]] * 2)
+    km = KMeans(3, n_init=1, tol=0, algorithm=algorithm, rng=0)
+    monkeypatch.setattr(km, "_init_plus_plus", lambda x, x_sq: np.zeros((3, 2)))
+    km.fit(x)
+    assert km.labels_.tolist() == [2] * 5 + [1] * 3 + [0] * 2
+    assert km.cluster_centers_.tolist() == [[1.0, 1.0], [2.0, 2.0], [0.0, 0.0]]
+    assert km.inertia_ == 0.0 and km.n_iter_ == 4
+
+
+def test_a_run_whose_centres_become_non_finite_stops_the_fit(monkeypatch):
+    x, _ = _blobs(np.random.default_rng(3))
+    restarts, real_means = [], KMeans._means
+
+    def fail_in_restart_2(x, sums, counts, nearest):
+        out = real_means(x, sums, counts, nearest)
+        return out * np.nan if len(restarts) == 2 else out
+
+    km = KMeans(4, n_init=3, rng=0)
+    real_init = km._init_plus_plus
+    monkeypatch.setattr(km, "_init_plus_plus", lambda *a: restarts.append(1) or real_init(*a))
+    monkeypatch.setattr(KMeans, "_means", staticmethod(fail_in_restart_2))
+    with pytest.raises(NumericalError, match=r"k-means \(hamerly\), restart 2 of 3: the centres became "
+                                             r"non-finite at iteration 1"):
+        km.fit(x)
+    assert not hasattr(km, "cluster_centers_")          # nothing from the failed fit is kept
+
+
+def test_kmeans_checks_its_arguments_by_name():
+    x, _ = _blobs(np.random.default_rng(1))
+    with pytest.raises(NotFittedError):
+        KMeans(2).predict(x)
+    for kwargs, name in [({"n_clusters": 0}, "n_clusters"), ({"n_clusters": 2.5}, "n_clusters"),
+                         ({"n_init": 0}, "n_init"), ({"max_iter": -1}, "max_iter"), ({"tol": np.nan}, "tol"),
+                         ({"algorithm": "elkan"}, "algorithm")]:
+        with pytest.raises((ValueError, TypeError), match=name):
+            KMeans(**kwargs)
+    km = KMeans(4, n_init=1, rng=0).fit(x.astype(np.float32))
+    assert km.cluster_centers_.dtype == np.float32
+    with pytest.raises(ValueError, match="x has 2 features, the centres have 3"):
+        km.predict(x[:, :2])
+    with pytest.raises(ValueError, match="too large for float32"):
+        km.predict(x * 1e300)
+    with pytest.raises(ValueError, match="centers have 2 features but x has 3"):
+        squared_distances(x, x[:2, :2])
+    d2 = squared_distances(x.astype(np.float32), km.cluster_centers_)
+    assert d2.dtype == np.float32 and d2.shape == (len(x), 4)
+
+
+def test_scores_refuse_column_empty_and_fractional_labels():
+    with pytest.raises(ValueError, match=r"labels_pred must have shape \(4,\).*ravel"):
+        adjusted_rand_score([0, 0, 1, 1], np.array([[0], [0], [1], [1]]))
+    with pytest.raises(ValueError, match="labels_true is empty"):
+        normalized_mutual_info_score([], [])
+    with pytest.raises(TypeError, match="labels_true must be integer"):
+        clustering_accuracy([0.5, 1.0], [0, 1])
+    with pytest.raises(ValueError, match="labels_pred must have shape"):
+        contingency_matrix([0, 1, 1], [0, 1])
+
+
+def test_hungarian_refuses_nan_and_overflowing_costs():
+    with pytest.raises(ValueError, match="cost contains NaN"):
+        linear_sum_assignment([[1.0, np.nan], [0.0, 1.0]])
+    with pytest.raises(ValueError, match="cost is too large"):
+        linear_sum_assignment([[1e307, 0.0], [0.0, 1e307]])
+    rows, cols = linear_sum_assignment(np.zeros((0, 3)))
+    assert rows.tolist() == cols.tolist() == []
+    rows, cols = linear_sum_assignment(np.array([[1e300, 0.0], [0.0, 1e300]]))
+    assert rows.tolist() == [0, 1] and cols.tolist() == [1, 0]
+
+
+def test_pca_refuses_constant_data_and_components_above_the_rank():
+    with pytest.raises(ValueError, match="x has no variance"):
+        pca(np.ones((10, 3)))                            # was a NaN explained-variance ratio
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((20, 2))
+    x = np.column_stack([x, x.sum(axis=1)])             # rank 2 in 3-D
+    with pytest.raises(ValueError, match=r"n_components=3 is above the rank of the centred x \(2\)"):
+        pca(x, 3)
+    with pytest.raises(ValueError, match=r"n_components=5 is above the rank"):
+        pca(x[:4], 5)                                   # was: silently fewer components
+    proj, comps, ratio = pca(x * 1e-170, 2)             # s^2 would underflow; the ratio does not
+    assert np.isclose(ratio.sum(), 1.0) and proj.shape == (20, 2) and comps.shape == (2, 3)
+
+
 def test_pca_by_svd():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((200, 1)) @ np.array([[3.0, 4.0]]) + 0.01 * rng.standard_normal((200, 2))
@@ -159,6 +274,32 @@ def test_constant_pixel_gets_zero_weight_and_single_class_is_refused():
         pixel_importance_weights(x, np.zeros(20, dtype=int))
 
 
+def test_pixel_weights_check_scale_labels_and_settings():
+    rng = np.random.default_rng(0)
+    x = rng.random((12, 5))
+    labels = np.arange(12) % 3
+    with pytest.raises(ValueError, match=r"x must hold pixels scaled to \[0, 1\].*PixelScaler"):
+        pixel_importance_weights(x * 255, labels)
+    with pytest.raises(ValueError, match=r"labels must have shape \(12,\).*ravel"):
+        pixel_importance_weights(x, labels[:, None])
+    with pytest.raises(ValueError, match="at least two images of some class"):
+        pixel_importance_weights(x[:3], labels[:3])           # three images, three classes: no pair
+    with pytest.raises(ValueError, match="chunk_rows"):
+        pixel_importance_weights(x, labels, chunk_rows=0)
+    with pytest.raises(ValueError, match="x contains NaN"):
+        pixel_importance_weights(np.where(x > 0.9, np.nan, x), labels)
+
+
+def test_autoencoder_checks_its_own_settings():
+    ae = build_autoencoder(sizes=(6, 4, 3), rng=0)
+    with pytest.raises(ValueError, match="n_encoder_layers=8 leaves no decoder"):
+        Autoencoder(ae.layers, 8)                 # 8 layers: the encoder may take 1..7
+    with pytest.raises(TypeError, match="n_encoder_layers"):
+        Autoencoder(ae.layers, 2.5)
+    with pytest.raises(ValueError, match="batch_size"):
+        ae.encode(np.zeros((2, 6), np.float32), batch_size=0)
+
+
 def test_autoencoder_layout_and_codes():
     ae = build_autoencoder(rng=0)
     widths = [layer.n_out for layer in ae.layers if hasattr(layer, "n_out")]
@@ -172,18 +313,27 @@ def test_autoencoder_layout_and_codes():
 
 
 @settings(max_examples=20, deadline=None)
-@given(st.integers(0, 10_000), st.integers(1, 6))
-def test_hamerly_makes_exactly_lloyds_assignments(seed, k):
+@given(st.integers(0, 10_000), st.integers(1, 6), st.sampled_from([np.float64, np.float32]),
+       st.sampled_from(["blobs", "duplicates", "lattice"]))
+def test_hamerly_makes_exactly_lloyds_assignments(seed, k, dtype, kind):
     rng = np.random.default_rng(seed)
-    x = rng.standard_normal((150, 3)) + 3 * rng.integers(0, 3, (150, 1))
+    if kind == "blobs":
+        x = rng.standard_normal((150, 3)) + 3 * rng.integers(0, 3, (150, 1))
+    elif kind == "duplicates":                      # 150 rows drawn from 12 distinct points
+        x = (rng.standard_normal((12, 3)) + 3 * rng.integers(0, 3, (12, 1)))[rng.integers(0, 12, 150)]
+    else:                                           # small integers: exact ties between centres
+        x = rng.integers(0, 4, (150, 2)).astype(float)
+    x = x.astype(dtype)
     # n_init=1: the same seed gives both the same k-means++ start (with restarts, two runs
     # reaching the same partition may tie in inertia and either could be kept).
     plain = KMeans(k, n_init=1, tol=0, algorithm="lloyd", rng=seed).fit(x)
     fast = KMeans(k, n_init=1, tol=0, algorithm="hamerly", rng=seed).fit(x)
     np.testing.assert_array_equal(plain.labels_, fast.labels_)
-    np.testing.assert_allclose(plain.cluster_centers_, fast.cluster_centers_, atol=1e-9)
+    assert plain.cluster_centers_.dtype == fast.cluster_centers_.dtype == dtype
+    close = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(plain.cluster_centers_, fast.cluster_centers_, **close)
     assert plain.n_iter_ == fast.n_iter_
-    assert np.isclose(plain.inertia_, fast.inertia_)
+    assert np.isclose(plain.inertia_, fast.inertia_, **close)
 
 
 def test_encoder_shares_the_autoencoders_parameters():
