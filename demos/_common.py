@@ -200,6 +200,29 @@ def split_sizes(split):
             "test": len(split["y_test"])}
 
 
+DATASET_NAMES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
+
+
 def item_word(dataset):
     """What one image shows: 'digit' on MNIST, 'image' elsewhere (Fashion-MNIST)."""
     return "digit" if dataset == "mnist" else "image"
+
+
+def against_course(figures, seeds):
+    """A sentence placing the course's single figures in this run's spread over seeds.
+
+    figures: list of (what, spread, the course's figure, formatter).
+    """
+    if len(seeds) == 1:
+        return ("With one seed, this run cannot say whether its difference from the course's "
+                "figures is larger than a change of seed would make; `--seeds K` measures that "
+                "spread.")
+    where = {}
+    for what, s, course, show in figures:
+        place = ("within" if s["min"] <= course <= s["max"] else
+                 "above" if course > s["max"] else "below")
+        where.setdefault(place, []).append(f"{what} (course {show(course)}, this run "
+                                           f"{show(s['min'])} to {show(s['max'])})")
+    parts = [f"{place} the range of this run's {len(seeds)} seeds: {'; '.join(items)}"
+             for place, items in where.items()]
+    return "The course's figures lie " + ", and ".join(parts) + "."

@@ -3,9 +3,8 @@
     python -m demos.adaline [--out DIR] [--quick] [--seed N] [--seeds K]
 
 Seed s draws the initial weights, the order of the samples in every epoch and the
-stratified split into 100 training and 50 held-out flowers. As in the course, each unit
-is trained on all 150 flowers; the held-out accuracy comes from a second unit trained on
-the 100 alone.
+stratified split into 100 training and 50 held-out flowers. Each unit is trained on all
+150 flowers; the held-out accuracy comes from a second unit trained on the 100 alone.
 """
 
 import sys
@@ -243,7 +242,7 @@ def describe(n):
         f"{seed_range(n['seeds']).capitalize()}: seed s draws the initial weights, the order of the "
         "samples in each epoch and the held-out split. Adaline is trained online with the "
         f"delta rule (rate {n['learning_rate']:g}, at most {n['epochs_limit']} epochs) on the "
-        f"four standardised features of all {n['n_samples']} flowers, as in the course; a second "
+        f"four standardised features of all {n['n_samples']} flowers; a second "
         f"unit trained on {n['n_samples'] - n['heldout']} of them is scored on the other "
         f"{n['heldout']}.",
         "",

@@ -16,8 +16,8 @@ import time
 
 import numpy as np
 
-from demos._common import (TAB10, command_line, combine_seeds, mnist_seed_split, plt, save,
-                           seed_range, split_sizes)
+from demos._common import (DATASET_NAMES, TAB10, against_course, command_line, combine_seeds, mnist_seed_split,
+                           plt, save, seed_range, split_sizes)
 from demos.schema import Outside, Row, Source
 from scratchnn import Adam, L2Penalty, WeightedMSE, cosine_schedule, fit
 from scratchnn.autoencoder import build_autoencoder, pixel_importance_weights
@@ -59,6 +59,8 @@ ABLATION = [
 ]
 TRAINING_KEYS = ("n_labelled", "lr", "epochs", "beta", "batch", "lr_decay")
 
+COURSE_ARI = {("raw", "train"): 0.361, ("raw", "test"): 0.366, ("encoded", "train"): 0.462,
+              ("encoded", "test"): 0.468}
 RERUN = Source("PyTorch re-run", "a PyTorch re-run of the course notebook on a 2-core machine, "
                "k-means by scikit-learn with 10 restarts (not this run)")
 GUO = Source("Guo, DEC-keras", "X. Guo, DEC-keras, results/exp1 (github.com/XifengGuo/DEC-keras): "
@@ -67,12 +69,16 @@ GUO = Source("Guo, DEC-keras", "X. Guo, DEC-keras, results/exp1 (github.com/Xife
 NOTES = {}
 
 ROWS = [
-    Row("ari.raw.train", "ARI, k-means on raw pixels, training images", "f3", course=0.361),
-    Row("ari.raw.test", "ARI, k-means on raw pixels, test images", "f3", course=0.366),
-    Row("ari.encoded.train", "ARI, k-means on codes, training images", "f3", course=0.462,
+    Row("ari.raw.train", "ARI, k-means on raw pixels, training images", "f3",
+        course=COURSE_ARI["raw", "train"]),
+    Row("ari.raw.test", "ARI, k-means on raw pixels, test images", "f3",
+        course=COURSE_ARI["raw", "test"]),
+    Row("ari.encoded.train", "ARI, k-means on codes, training images", "f3",
+        course=COURSE_ARI["encoded", "train"],
         outside=(Outside("0.434", RERUN),)),
     Row("ari.encoded.validation", "ARI, k-means on codes, validation images", "f3"),
-    Row("ari.encoded.test", "ARI, k-means on codes, test images", "f3", course=0.468,
+    Row("ari.encoded.test", "ARI, k-means on codes, test images", "f3",
+        course=COURSE_ARI["encoded", "test"],
         outside=(Outside("0.443", RERUN), Outside("0.783", GUO),
                  Outside("0.474", GUO, dataset="fashion-mnist"))),
     Row("nmi.encoded.test", "NMI, k-means on codes, test images", "f3",
@@ -310,7 +316,7 @@ def describe(n):
         f"images, so the code keeps what distinguishes the {what} rather than what is merely "
         "bright. k-means then groups the codes, and the Adjusted Rand Index compares the groups "
         "with the true labels (1 = identical, 0 = chance). "
-        f"{n['dataset']}, preset '{n['preset']}', {seed_range(n['seeds'])}. "
+        f"{DATASET_NAMES[n['dataset']]}, preset '{n['preset']}', {seed_range(n['seeds'])}. "
         f"{sizes['train']:,} training images (the autoencoder and k-means see only these), "
         f"{sizes['validation']:,} held out for validation, {sizes['test']:,} test images. Pixel "
         f"weights from {n['labelled_images_for_weights']['mean']:.0f} labelled training images; "
@@ -318,7 +324,12 @@ def describe(n):
         f"{', cosine-decayed' if n['lr_decay'] else ''}) in {sec['training']['mean']:.0f} s; "
         f"k-means (k = 10, {n['n_init']} restarts) on codes {codes}. ARI, train / test"
         f"{' (means over seeds)' if many else ''}: raw pixels {two('raw')} "
-        f"(k-means {sec['kmeans_raw']['mean']:.1f} s), codes {two('encoded')}.")
+        f"(k-means {sec['kmeans_raw']['mean']:.1f} s), codes {two('encoded')}."
+        + (" " + against_course([(f"ARI on {'codes' if kind == 'encoded' else 'raw pixels'}, "
+                                  f"{part}", a[kind][part], COURSE_ARI[kind, part], "{:.3f}".format)
+                                 for kind in ("raw", "encoded") for part in ("train", "test")],
+                                n["seeds"])
+           if n["preset"] == "course" and n["dataset"] == COURSE_DATASET else ""))
 
 
 def describe_ablation(n):
@@ -327,7 +338,7 @@ def describe_ablation(n):
     last = list(labels)[-1]
     epochs = ", ".join(f"{k} {e}" for k, e in n["epochs"].items())
     return (
-        f"Ablation on {n['dataset']}, {seed_range(n['seeds'])}: from the course's recipe to the "
+        f"Ablation on {DATASET_NAMES[n['dataset']]}, {seed_range(n['seeds'])}: from the course's recipe to the "
         "tuned one, one change at a time, each on top of the last (the last two differ only "
         "in how the codes are scaled before k-means, on the same trained autoencoder). Every "
         f"step is scored on the {n['sizes']['validation']:,} validation images held out of the "

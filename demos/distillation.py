@@ -17,8 +17,8 @@ import sys
 
 import numpy as np
 
-from demos._common import (TAB10, command_line, combine_seeds, item_word, mnist_seed_split, pct,
-                           pct_spread, plt, save, seed_range, split_sizes)
+from demos._common import (DATASET_NAMES, TAB10, against_course, command_line, combine_seeds, item_word,
+                           mnist_seed_split, pct, pct_spread, plt, save, seed_range, split_sizes)
 from demos.schema import NotReported, Outside, Row, Source, count
 from scratchnn import (SGD, SoftTargetLoss, cosine_schedule, distill_logit_mse, fit, mlp,
                        predict_classes, softmax, softmax_cross_entropy)
@@ -50,7 +50,10 @@ TEMPERATURE, ALPHA = 4.0, 0.9
 STUDENTS = ("student", "student_kd_mse", "student_kd_soft")
 DISTILLED = ("student_kd_mse", "student_kd_soft")
 MODELS = ("teacher",) + STUDENTS
+NAMES = {"teacher": "teacher", "student": "student from the labels",
+         "student_kd_mse": "distilled (MSE)", "student_kd_soft": "distilled (soft targets)"}
 
+COURSE_ACCURACY = {"teacher": 0.9733, "student": 0.9491, "student_kd_mse": 0.9688}
 RERUN = Source("PyTorch re-run", "a PyTorch re-run of the course notebook with the test images "
                "scaled like the training images, on a 2-core machine (not this run)")
 HINTON = Source("Hinton et al. 2015", "Hinton, Vinyals and Dean, \"Distilling the knowledge in "
@@ -65,18 +68,19 @@ NOTES = {"mnist": [
     "PyTorch re-run in the last column fixed the same mistake."]}
 
 ROWS = [
-    Row("teacher.test_accuracy", "teacher 784-1024-512-10: test accuracy", "pct", course=0.9733,
-        outside=(Outside("97.66%", RERUN),)),
+    Row("teacher.test_accuracy", "teacher 784-1024-512-10: test accuracy", "pct",
+        course=COURSE_ACCURACY["teacher"], outside=(Outside("97.66%", RERUN),)),
     Row("student.test_accuracy", "student 784-128-64-10, from the labels: test accuracy", "pct",
-        course=0.9491, outside=(Outside("95.64%", RERUN),)),
+        course=COURSE_ACCURACY["student"], outside=(Outside("95.64%", RERUN),)),
     Row("student_kd_mse.test_accuracy", "distilled student, teacher's logits (MSE): test "
-        "accuracy", "pct", course=0.9688, outside=(Outside("97.14%", RERUN),)),
+        "accuracy", "pct", course=COURSE_ACCURACY["student_kd_mse"],
+        outside=(Outside("97.14%", RERUN),)),
     Row("student_kd_soft.test_accuracy", f"distilled student, soft targets (T = {TEMPERATURE:g}, "
         f"alpha = {ALPHA:g}): test accuracy", "pct", outside=(Outside("96.99%", RERUN),)),
     Row("best_distilled.test_accuracy", "distilled student chosen on validation: test accuracy",
         "pct", course=NotReported("the course reported one distilled student")),
     Row("best_distilled.chosen", "distilled student chosen on validation (seeds)", "counts"),
-    *[Row(f"{m}.validation_accuracy", f"{m.replace('_', ' ')}: validation accuracy", "pct")
+    *[Row(f"{m}.validation_accuracy", f"{NAMES[m]}: validation accuracy", "pct")
       for m in MODELS],
     Row("teacher.test_errors", "teacher: test errors", "int",
         outside=(Outside("67 (784-1200-1200-10)", HINTON),)),
@@ -91,7 +95,7 @@ ROWS = [
     Row("teacher_unchanged_by_distillation", "teacher bit-identical after distillation (seeds)",
         "counts"),
 ]
-ABLATION_ROWS = [Row(f"steps.{key}.{m}.validation_accuracy", f"{label}: {m.replace('_', ' ')}, "
+ABLATION_ROWS = [Row(f"steps.{key}.{m}.validation_accuracy", f"{label}: {NAMES[m]}, "
                      "validation", "pct") for key, label, _ in ABLATION
                  for m in ("teacher", "student_kd_soft")]
 
@@ -267,7 +271,7 @@ def run(out="results", quick=False, seed=0, preset="course", dataset="mnist", da
         numbers, artefacts = measure(cfg, split, model_seq, s, verbose)
         per_seed.append(numbers)
         first = first or (split, artefacts)
-    chosen = count(n["best_distilled"].pop("chosen") for n in per_seed)
+    chosen = count(NAMES[n["best_distilled"].pop("chosen")] for n in per_seed)
     unchanged = count(n.pop("teacher_unchanged_by_distillation") for n in per_seed)
     numbers = combine_seeds(per_seed)
     numbers["best_distilled"]["chosen"] = chosen
@@ -435,7 +439,7 @@ def describe(n):
         "A large teacher is trained on the labels; a small student is then trained to imitate "
         "it, either by regressing the teacher's logits or on its softened probabilities "
         "(temperature T), which tell the student which wrong classes are nearly right. "
-        f"{n['dataset']}, preset '{n['preset']}', {seed_range(n['seeds'])}. "
+        f"{DATASET_NAMES[n['dataset']]}, preset '{n['preset']}', {seed_range(n['seeds'])}. "
         f"{sizes['train']:,} training images, {sizes['validation']:,} held out of the training "
         f"set for validation, {sizes['test']:,} test images; pixels scaled to [0, 1] with the "
         "training images' constants, the same map for all three. Teacher "
@@ -449,14 +453,19 @@ def describe(n):
         f"right {n['rescued_by_distillation']['mean']:.0f} test {word}s the plain student gets "
         f"wrong and gets wrong {n['broken_by_distillation']['mean']:.0f} it gets right"
         f"{' (mean over seeds)' if k > 1 else ''}. The frozen teacher, whose arrays the "
-        f"distillation step's optimizer is handed, is {check}.")
+        f"distillation step's optimizer is handed, is {check}."
+        + ("\n\nThe course evaluated its networks on unscaled test images (see the note below "
+           "the table). " + against_course(
+               [(NAMES[m], n[m]["test_accuracy"], COURSE_ACCURACY[m], pct)
+                for m in COURSE_ACCURACY], n["seeds"])
+           if n["preset"] == "course" and n["dataset"] == COURSE_DATASET else ""))
 
 
 def describe_ablation(n):
     steps, labels = n["steps"], n["labels"]
     best = max(labels, key=lambda key: _mean_or_nan(steps[key]["student_kd_soft"]))
     return (
-        f"Ablation on {n['dataset']}, {seed_range(n['seeds'])}: from the course's settings to the "
+        f"Ablation on {DATASET_NAMES[n['dataset']]}, {seed_range(n['seeds'])}: from the course's settings to the "
         "tuned ones, one change at a time, each step on top of the last; every step retrains "
         "what it changes and is scored on the "
         f"{n['sizes']['validation']:,} validation images held out of the training set (the "

@@ -5,6 +5,8 @@ its key (a missing key raises KeyError), the course's figure as the schema decla
 and figures from outside the run numbered, with their sources under the table.
 
     python -m demos.report RESULTS_JSON [REPORT_MD]   # re-render a report
+    python -m demos.report RESULTS_JSON --redescribe  # ... with each study's text rewritten
+                                                      #   from its numbers (and saved)
     python -m demos.report --readme                   # README table from demos/sample/
 """
 
@@ -28,6 +30,9 @@ STUDIES = {
 }
 NEEDS_MNIST = {"autoencoder", "distillation"}
 DATASET_NAMES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
+SHORT_NAMES = {"mcculloch_pitts": "McCulloch–Pitts", "adaline": "Adaline (Iris)",
+               "madaline": "Madaline (moons)", "autoencoder": "clustering", "distillation":
+               "distillation"}
 PRESET_NAMES = {"course": "course settings", "tuned": "tuned preset", "ablation": "ablation"}
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,6 +64,22 @@ def row_by_key(module, key):
         if row.key == key:
             return row
     raise KeyError(f"{module.__name__}.ROWS has no row {key!r}")
+
+
+def describe(name, preset, numbers):
+    """A study's prose from its numbers alone: what its ``run`` wrote, and can write again."""
+    module = STUDIES[name]
+    return module.describe_ablation(numbers) if preset == "ablation" else module.describe(numbers)
+
+
+def redescribe(results):
+    """results with every study's text written afresh from its numbers (after a prose fix,
+    no re-run needed: the prose is a function of the numbers)."""
+    for name in STUDIES:
+        for preset, result in results.get(name, {}).items():
+            if isinstance(result, dict) and "numbers" in result:
+                result["text"] = describe(name, preset, result["numbers"])
+    return results
 
 
 def course_applies(module, dataset):
@@ -188,11 +209,11 @@ def readme_block(results, sample_dir="demos/sample"):
     s = results["settings"]
     lines = [
         README_BEGIN,
-        f"One full run ({seed_range(s['small_seeds'])} for the small studies, "
-        f"{seed_range(s['mnist_seeds'])} for MNIST; {s['cpus']} CPUs, "
-        f"{results['total_seconds'] / 60:.1f} minutes in all), from "
-        f"[`{sample_dir}/results.json`]({sample_dir}/results.json); its full report, with every "
-        f"measure, the sources of outside figures and the figures: "
+        f"One full run on {s['cpus']} CPUs, {results['total_seconds'] / 60:.1f} minutes in all. "
+        f"Small studies: {seed_range(s['small_seeds'])}; MNIST studies: "
+        f"{seed_range(s['mnist_seeds'])}. Numbers from "
+        f"[`{sample_dir}/results.json`]({sample_dir}/results.json); the full report, with every "
+        f"measure, the sources of outside figures and the figures, is "
         f"[`{sample_dir}/report.md`]({sample_dir}/report.md).",
         "",
         "| study | measure | this run | the course reported |",
@@ -204,7 +225,7 @@ def readme_block(results, sample_dir="demos/sample"):
         value = fmt_value(lookup(results[name]["course"]["numbers"], key, name), row.fmt)
         course = (fmt_course(row.course, row.fmt) if course_applies(module, s["dataset"])
                   else "(MNIST only)")
-        lines.append(f"| {module.TITLE.split('. ', 1)[0]} | {row.label} | {value} | {course} |")
+        lines.append(f"| {SHORT_NAMES[name]} | {row.label} | {value} | {course} |")
     lines.append(README_END)
     return "\n".join(lines)
 
@@ -221,6 +242,8 @@ def main(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("results", nargs="?", help="results.json to render")
     parser.add_argument("report", nargs="?", help="where to write report.md (default: beside it)")
+    parser.add_argument("--redescribe", action="store_true",
+                        help="rewrite each study's text in RESULTS_JSON from its numbers first")
     parser.add_argument("--readme", action="store_true",
                         help="rewrite README.md's table from demos/sample/results.json")
     args = parser.parse_args(argv)
@@ -233,7 +256,11 @@ def main(argv=None):
         parser.error("give a results.json, or --readme")
     path = Path(args.results)
     out = Path(args.report) if args.report else path.with_name("report.md")
-    write_report(out, json.loads(path.read_text()))
+    results = json.loads(path.read_text())
+    if args.redescribe:
+        write_text_atomic(path, json.dumps(redescribe(results), indent=1, ensure_ascii=False)
+                          + "\n")
+    write_report(out, results)
     print(f"Wrote {out}")
     return 0
 

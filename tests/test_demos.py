@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from demos.report import STUDIES, render, rows_for
+from demos.report import STUDIES, describe, render, rows_for
 from demos.schema import check_value, lookup
 from tests.mnist_files import write_mnist_folder
 
@@ -73,6 +73,9 @@ def test_report_is_rendered_from_results_json_alone(quick_run):
     _, out = quick_run
     results = json.loads((out / "results.json").read_text())
     assert render(results) == (out / "report.md").read_text()
+    for name in STUDIES:           # and each study's prose is a function of its numbers
+        result = results[name]["course"]
+        assert result["text"] == describe(name, "course", result["numbers"]), name
 
 
 def test_nothing_typed_in_the_report(quick_run):
