@@ -16,8 +16,8 @@ import time
 
 import numpy as np
 
-from demos._common import (DATASET_NAMES, TAB10, against_course, command_line, combine_seeds, mnist_seed_split,
-                           plt, save, seed_range, split_sizes)
+from demos._common import (DATASET_NAMES, TAB10, against_course, command_line, combine_seeds,
+                           mnist_seed_split, plt, save, seed_range, split_sizes)
 from demos.schema import Outside, Row, Source
 from scratchnn import Adam, L2Penalty, WeightedMSE, cosine_schedule, fit
 from scratchnn.autoencoder import build_autoencoder, pixel_importance_weights
@@ -338,8 +338,8 @@ def describe_ablation(n):
     last = list(labels)[-1]
     epochs = ", ".join(f"{k} {e}" for k, e in n["epochs"].items())
     return (
-        f"Ablation on {DATASET_NAMES[n['dataset']]}, {seed_range(n['seeds'])}: from the course's recipe to the "
-        "tuned one, one change at a time, each on top of the last (the last two differ only "
+        f"Ablation on {DATASET_NAMES[n['dataset']]}, {seed_range(n['seeds'])}: from the course's "
+        "recipe to the tuned one, one change at a time, each on top of the last (the last two differ only "
         "in how the codes are scaled before k-means, on the same trained autoencoder). Every "
         f"step is scored on the {n['sizes']['validation']:,} validation images held out of the "
         "training set; the test images are not used. Epochs per step: "

@@ -17,8 +17,9 @@ import sys
 
 import numpy as np
 
-from demos._common import (DATASET_NAMES, TAB10, against_course, command_line, combine_seeds, item_word,
-                           mnist_seed_split, pct, pct_spread, plt, save, seed_range, split_sizes)
+from demos._common import (DATASET_NAMES, TAB10, against_course, command_line, combine_seeds,
+                           item_word, mnist_seed_split, pct, pct_spread, plt, save, seed_range,
+                           split_sizes)
 from demos.schema import NotReported, Outside, Row, Source, count
 from scratchnn import (SGD, SoftTargetLoss, cosine_schedule, distill_logit_mse, fit, mlp,
                        predict_classes, softmax, softmax_cross_entropy)
@@ -312,7 +313,8 @@ def run_ablation(data, seed_list, quick, dataset, verbose):
                 results[key] = {m: {"validation_accuracy": {"failed": str(err)}} for m in MODELS}
         per_seed.append(results)
     numbers = {"steps": combine_seeds(per_seed), "seeds": seed_list, "preset": "ablation",
-               "dataset": dataset, "sizes": {"train": len(split["y_train"]), "validation": len(split["y_val"])},
+               "dataset": dataset,
+               "sizes": {"train": len(split["y_train"]), "validation": len(split["y_val"])},
                "labels": {key: label for key, label, _ in steps}}
     return {"numbers": numbers, "figures": [], "text": describe_ablation(numbers)}
 
@@ -465,8 +467,8 @@ def describe_ablation(n):
     steps, labels = n["steps"], n["labels"]
     best = max(labels, key=lambda key: _mean_or_nan(steps[key]["student_kd_soft"]))
     return (
-        f"Ablation on {DATASET_NAMES[n['dataset']]}, {seed_range(n['seeds'])}: from the course's settings to the "
-        "tuned ones, one change at a time, each step on top of the last; every step retrains "
+        f"Ablation on {DATASET_NAMES[n['dataset']]}, {seed_range(n['seeds'])}: from the course's "
+        "settings to the tuned ones, one change at a time, each step on top of the last; every step retrains "
         "what it changes and is scored on the "
         f"{n['sizes']['validation']:,} validation images held out of the training set (the "
         "test images are not used). Best soft-target student on validation: "
