@@ -3,31 +3,29 @@
     python -m demos                      # all five studies, course settings, into results/
     python -m demos --quick              # a fast version of everything (under a minute)
     python -m demos --preset tuned       # also the tuned presets of the two MNIST studies
+    python -m demos autoencoder --preset ablation   # each tuned change measured on validation
     python -m demos madaline adaline     # only these studies
+    python -m demos --seeds 3            # three seeds of each MNIST study (default one)
     python -m demos --data-dir DIR       # where the MNIST files are (or set SCRATCHNN_DATA)
 
-Writes every figure as PNG, results.json (the measured numbers) and report.md.
+Writes every figure as PNG, results.json (everything measured, with the text and figure
+list of each study) and report.md (rendered from results.json alone).
 """
 
 import argparse
 import json
+import os
+import platform
 import sys
 import time
 from pathlib import Path
 
-from demos import adaline, autoencoder_clustering, distillation, madaline, mcculloch_pitts
-from demos._common import mnist_options
-from demos.report import write_report
-from scratchnn.datasets import DataNotFoundError
+import numpy as np
 
-STUDIES = {
-    "mcculloch_pitts": mcculloch_pitts,
-    "adaline": adaline,
-    "madaline": madaline,
-    "autoencoder": autoencoder_clustering,
-    "distillation": distillation,
-}
-NEEDS_MNIST = {"autoencoder", "distillation"}
+from demos._common import PRESETS, mnist_options, small_seeds
+from demos.report import NEEDS_MNIST, STUDIES, write_report
+from scratchnn.datasets import DataNotFoundError
+from scratchnn.files import write_text_atomic
 
 
 def parse_args(argv):
@@ -37,9 +35,15 @@ def parse_args(argv):
                         help=f"studies to run, in any order (default: all): {', '.join(STUDIES)}")
     parser.add_argument("--out", default="results", help="output folder (default: results)")
     parser.add_argument("--quick", action="store_true", help="small data and few epochs")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--preset", default="course", choices=["course", "tuned"],
-                        help="'tuned' runs the tuned MNIST presets beside the course's settings")
+    parser.add_argument("--seed", type=int, default=0, help="the first seed (default 0)")
+    parser.add_argument("--seeds", type=int, default=1,
+                        help="seeds of each MNIST study (default 1: the report says 'one seed')")
+    parser.add_argument("--small-seeds", type=int, default=None,
+                        help="seeds of Adaline, Madaline and the MLP (default 10, --quick 3)")
+    parser.add_argument("--preset", default="course", choices=PRESETS,
+                        help="MNIST studies: 'tuned' runs the tuned preset beside the course's; "
+                             "'ablation' runs, instead, the steps from one to the other, each "
+                             "scored on validation data")
     parser.add_argument("--dataset", default="mnist", choices=["mnist", "fashion-mnist"])
     parser.add_argument("--data-dir", default=None,
                         help="folder with the IDX files (default: $SCRATCHNN_DATA, then the cache)")
@@ -51,22 +55,40 @@ def parse_args(argv):
     unknown = [n for n in names if n not in STUDIES]
     if unknown:
         parser.error(f"unknown study {unknown[0]!r}; choose from {', '.join(STUDIES)}")
+    if args.seeds < 1:
+        parser.error("--seeds must be at least 1")
     args.studies = [n for n in STUDIES if n in names]     # always in the course's order
     return args
+
+
+def presets_of(name, preset):
+    if name not in NEEDS_MNIST:
+        return ["course"]
+    return {"course": ["course"], "tuned": ["course", "tuned"], "ablation": ["ablation"]}[preset]
+
+
+def settings(args):
+    """How the run was made: what a reader needs to repeat it, and where it ran."""
+    return {"quick": args.quick, "seed": args.seed, "dataset": args.dataset,
+            "preset": args.preset, "small_seeds": small_seeds(args.seed, args.small_seeds,
+                                                              args.quick),
+            "mnist_seeds": list(range(args.seed, args.seed + args.seeds)),
+            "python": platform.python_version(), "numpy": np.__version__,
+            "platform": f"{platform.system()} {platform.machine()}", "cpus": os.cpu_count()}
 
 
 def main(argv=None):
     args = parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    results, reports, missing_data = {}, {}, None
+    results, missing_data = {"settings": settings(args)}, None
     total_start = time.perf_counter()
     for i, name in enumerate(args.studies, 1):
         print(f"\n[{i}/{len(args.studies)}] {name}", flush=True)
         module = STUDIES[name]
-        presets = ["course"] + (["tuned"] if args.preset == "tuned" and name in NEEDS_MNIST else [])
-        for preset in presets:
-            kwargs = mnist_options(args, preset) if name in NEEDS_MNIST else {}
+        for preset in presets_of(name, args.preset):
+            kwargs = (mnist_options(args, preset) if name in NEEDS_MNIST
+                      else {"seeds": args.small_seeds})
             start = time.perf_counter()
             try:
                 result = module.run(str(out), args.quick, args.seed, **kwargs)
@@ -75,20 +97,13 @@ def main(argv=None):
                 print(f"  skipped: {args.dataset} not available", flush=True)
                 results[name] = {"skipped": f"{args.dataset} not found"}
                 break
-            seconds = time.perf_counter() - start
-            result["numbers"]["seconds"] = seconds
-            print(f"  {result['text']}\n  ({seconds:.1f} s)", flush=True)
-            if preset == "course":
-                results[name] = result["numbers"]
-                reports[name] = {"course": result}
-            else:
-                results[name]["tuned"] = result["numbers"]
-                reports[name]["tuned"] = result
+            result["seconds"] = time.perf_counter() - start
+            print(f"  {result['text']}\n  ({result['seconds']:.1f} s)", flush=True)
+            results.setdefault(name, {})[preset] = result
     results["total_seconds"] = time.perf_counter() - total_start
-    results["settings"] = {"quick": args.quick, "seed": args.seed, "dataset": args.dataset,
-                           "preset": args.preset}
-    (out / "results.json").write_text(json.dumps(results, indent=2, sort_keys=False) + "\n")
-    write_report(out / "report.md", reports, results, args)
+    write_text_atomic(out / "results.json", json.dumps(results, indent=1, ensure_ascii=False)
+                      + "\n")
+    write_report(out / "report.md", results)
     print(f"\nWrote {out / 'report.md'}, {out / 'results.json'} and the figures "
           f"({results['total_seconds']:.0f} s in all).")
     if missing_data:

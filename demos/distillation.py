@@ -1,47 +1,322 @@
 """MNIST: the dataset, a teacher and a student MLP, and knowledge distillation.
 
-    python -m demos.distillation [--out DIR] [--quick] [--preset course|tuned]
-                                 [--data-dir DIR] [--dataset mnist|fashion-mnist]
+    python -m demos.distillation [--out DIR] [--quick] [--preset course|tuned|ablation]
+                                 [--seeds K] [--data-dir DIR] [--dataset mnist|fashion-mnist]
 
-The course's settings (the default preset): plain SGD, learning rate 0.01,
-batch 32, cross-entropy; teacher 784-1024-512-10 for 20 epochs, students
-784-128-64-10 for 10 epochs: one from the labels, one regressing the teacher's
-logits (MSE), one on Hinton's soft targets (T = 4) mixed with the labels.
+The course's settings (the default preset): plain SGD, learning rate 0.01, batch 32,
+cross-entropy; teacher 784-1024-512-10 for 20 epochs, students 784-128-64-10 for 10
+epochs: one from the labels, one regressing the teacher's logits (MSE), one on Hinton's
+soft targets (T = 4) mixed with the labels. 5,000 training images are held out for
+validation: the better distilled student is chosen on them, never on the test set.
+``--preset ablation`` goes from the course's settings to the tuned ones one change at a
+time and scores each step on validation data only.
 """
 
 import hashlib
+import sys
 
 import numpy as np
 
-from demos._common import TAB10, command_line, pct, plt, save
+from demos._common import (DATASET_NAMES, TAB10, against_course, command_line, combine_seeds,
+                           item_word, mnist_seed_split, pct, pct_spread, plt, save, seed_range,
+                           split_sizes)
+from demos.schema import NotReported, Outside, Row, Source, count
 from scratchnn import (SGD, SoftTargetLoss, cosine_schedule, distill_logit_mse, fit, mlp,
                        predict_classes, softmax, softmax_cross_entropy)
-from scratchnn.datasets import PixelScaler, load_mnist
+from scratchnn.datasets import load_mnist
+
+TITLE = "4. Teacher, student and knowledge distillation"
+COURSE_DATASET = "mnist"
 
 PRESETS = {
     # The course: plain SGD at a constant rate.
     "course": dict(lr=0.01, momentum=0.0, nesterov=False, batch=32, teacher_epochs=20,
                    student_epochs=10, cosine=False, weight_decay=0.0, kd_mse_lr=0.01),
     # Tuned: Nesterov momentum, a larger batch, and a cosine learning-rate decay to 0. The
-    # logit-regression student gets a smaller rate: the tuned teacher's logits are large, and
-    # so are the MSE gradients (at 0.05 its loss overflows within the first steps).
+    # logit-regression student keeps the rate 0.01: the tuned teacher's logits are large,
+    # and so are the MSE gradients. --preset ablation measures each change.
     "tuned": dict(lr=0.05, momentum=0.9, nesterov=True, batch=64, teacher_epochs=20,
                   student_epochs=20, cosine=True, weight_decay=5e-5, kd_mse_lr=0.01),
 }
+# From the course's settings to the tuned ones, one change at a time (each on the last).
+ABLATION = [
+    ("course", "the course's settings", {}),
+    ("momentum", "+ Nesterov momentum 0.9", dict(momentum=0.9, nesterov=True)),
+    ("cosine", "+ rate 0.05, cosine-decayed to 0", dict(lr=0.05, cosine=True)),
+    ("batch", "+ batch 64", dict(batch=64)),
+    ("decay", "+ weight decay 5e-5", dict(weight_decay=5e-5)),
+    ("students", "+ students trained 20 epochs (= tuned)", dict(student_epochs=20)),
+]
 TEMPERATURE, ALPHA = 4.0, 0.9
+STUDENTS = ("student", "student_kd_mse", "student_kd_soft")
+DISTILLED = ("student_kd_mse", "student_kd_soft")
+MODELS = ("teacher",) + STUDENTS
+NAMES = {"teacher": "teacher", "student": "student from the labels",
+         "student_kd_mse": "distilled (MSE)", "student_kd_soft": "distilled (soft targets)"}
+
+COURSE_ACCURACY = {"teacher": 0.9733, "student": 0.9491, "student_kd_mse": 0.9688}
+RERUN = Source("PyTorch re-run", "a PyTorch re-run of the course notebook with the test images "
+               "scaled like the training images, on a 2-core machine (not this run)")
+HINTON = Source("Hinton et al. 2015", "Hinton, Vinyals and Dean, \"Distilling the knowledge in "
+                "a neural network\" (2015), MNIST, 10,000 test images: a 784-1200-1200-10 "
+                "teacher with dropout and inputs jittered by up to 2 pixels, 67 errors; a "
+                "784-800-800-10 student without regularisation, 146 errors trained alone and 74 "
+                "trained on the teacher's soft targets at T = 20")
+NOTES = {"mnist": [
+    "The course scaled its training images to [0, 1] but fed its test images unscaled "
+    "(0 to 255), so its test accuracies are of networks shown inputs 255 times larger than "
+    "those they were trained on. This run scales both with the training set's constants; the "
+    "PyTorch re-run in the last column fixed the same mistake."]}
+
+ROWS = [
+    Row("teacher.test_accuracy", "teacher 784-1024-512-10: test accuracy", "pct",
+        course=COURSE_ACCURACY["teacher"], outside=(Outside("97.66%", RERUN),)),
+    Row("student.test_accuracy", "student 784-128-64-10, from the labels: test accuracy", "pct",
+        course=COURSE_ACCURACY["student"], outside=(Outside("95.64%", RERUN),)),
+    Row("student_kd_mse.test_accuracy", "distilled student, teacher's logits (MSE): test "
+        "accuracy", "pct", course=COURSE_ACCURACY["student_kd_mse"],
+        outside=(Outside("97.14%", RERUN),)),
+    Row("student_kd_soft.test_accuracy", f"distilled student, soft targets (T = {TEMPERATURE:g}, "
+        f"alpha = {ALPHA:g}): test accuracy", "pct", outside=(Outside("96.99%", RERUN),)),
+    Row("best_distilled.test_accuracy", "distilled student chosen on validation: test accuracy",
+        "pct", course=NotReported("the course reported one distilled student")),
+    Row("best_distilled.chosen", "distilled student chosen on validation (seeds)", "counts"),
+    *[Row(f"{m}.validation_accuracy", f"{NAMES[m]}: validation accuracy", "pct")
+      for m in MODELS],
+    Row("teacher.test_errors", "teacher: test errors", "int",
+        outside=(Outside("67 (784-1200-1200-10)", HINTON),)),
+    Row("student.test_errors", "student from the labels: test errors", "int",
+        outside=(Outside("146 (784-800-800-10)", HINTON),)),
+    Row("student_kd_mse.test_errors", "distilled (MSE): test errors", "int"),
+    Row("student_kd_soft.test_errors", "distilled (soft targets): test errors", "int",
+        outside=(Outside("74 (784-800-800-10, T = 20)", HINTON),)),
+    Row("teacher.train_accuracy", "teacher: training accuracy", "pct"),
+    Row("teacher.seconds_per_epoch", "teacher: seconds per epoch", "f1"),
+    Row("student.seconds_per_epoch", "student: seconds per epoch", "f1"),
+    Row("teacher_unchanged_by_distillation", "teacher bit-identical after distillation (seeds)",
+        "counts"),
+]
+ABLATION_ROWS = [Row(f"steps.{key}.{m}.validation_accuracy", f"{label}: {NAMES[m]}, "
+                     "validation", "pct") for key, label, _ in ABLATION
+                 for m in ("teacher", "student_kd_soft")]
 
 
-def load_scaled(dataset, data_dir, download_ok, quick, seed):
+def ablation_configs():
+    """(key, label, settings) of each ablation step; the last is the tuned preset."""
+    cfg, steps = dict(PRESETS["course"]), []
+    for key, label, change in ABLATION:
+        cfg = {**cfg, **change}
+        steps.append((key, label, cfg))
+    return steps
+
+
+def state_hash(model):
+    h = hashlib.sha256()
+    for name, arr in sorted(model.state_dict().items()):
+        h.update(name.encode())
+        h.update(np.ascontiguousarray(arr).tobytes())
+    return h.hexdigest()
+
+
+class TeacherInTheLoop:
+    """A distillation loss with the teacher in the training loop.
+
+    Called by ``fit`` as ``loss(student_logits, images, *labels)``: the teacher's logits
+    for the batch are computed from its images at that step, then handed to ``loss`` as
+    ``loss(student_logits, teacher_logits, *labels)``. A teacher that changed during
+    distillation would change the targets with it.
+    """
+
+    def __init__(self, teacher, loss):
+        self.teacher, self.loss = teacher, loss
+
+    def __call__(self, student_logits, images, *labels):
+        return self.loss(student_logits, self.teacher.forward(images), *labels)
+
+
+class WithTeacher:
+    """The distillation step's optimizer, handed the teacher's trainable arrays too.
+
+    A model that holds both networks would give its optimizer both networks' parameters;
+    here ``fit`` hands over the student's, and this wrapper adds ``teacher.params``, the
+    arrays the teacher lists for optimizers. A frozen teacher lists none, so freezing is
+    what keeps it fixed, and the bit-for-bit check after distillation can fail: a teacher
+    left trainable moves along its last gradient at every step (see the tests).
+    """
+
+    def __init__(self, optimizer, teacher):
+        object.__setattr__(self, "optimizer", optimizer)
+        object.__setattr__(self, "teacher", teacher)
+
+    def __getattr__(self, name):             # lr and the rest: the wrapped optimizer's
+        return getattr(self.optimizer, name)
+
+    def __setattr__(self, name, value):      # fit sets lr each epoch for a schedule
+        setattr(self.optimizer, name, value)
+
+    def step(self, params, grads):
+        teacher_params = {f"teacher.{k}": v for k, v in self.teacher.params.items()}
+        teacher_grads = {f"teacher.{k}": v for k, v in self.teacher.grads.items()}
+        self.optimizer.step({**params, **teacher_params}, {**grads, **teacher_grads})
+
+
+def optimizer(cfg, lr):
+    return SGD(lr=lr, momentum=cfg["momentum"], nesterov=cfg["nesterov"],
+               weight_decay=cfg["weight_decay"])
+
+
+def train(name, model, loss_fn, targets, x, cfg, epochs, seed, verbose=True, lr=None, opt=None):
+    lr = lr or cfg["lr"]
+    schedule = cosine_schedule(lr, epochs) if cfg["cosine"] else None
+    return fit(model, loss_fn, opt or optimizer(cfg, lr), x, targets, epochs=epochs,
+               batch_size=cfg["batch"], rng=seed, lr_schedule=schedule, print_epochs=verbose,
+               name=name)
+
+
+def distill(student, teacher, loss_fn, x, labels, cfg, epochs, seed, lr=None, verbose=False,
+            name="distilled"):
+    """Train ``student`` against ``teacher`` (in the loop); returns (history, teacher unchanged).
+
+    loss_fn is called as ``loss_fn(student_logits, teacher_logits[, labels])``; pass
+    ``labels=None`` for a loss without them.
+    """
+    before = state_hash(teacher)
+    targets = (x,) if labels is None else (x, labels)
+    opt = WithTeacher(optimizer(cfg, lr or cfg["lr"]), teacher)
+    history = train(name, student, TeacherInTheLoop(teacher, loss_fn), targets, x, cfg, epochs,
+                    seed, verbose, lr=lr, opt=opt)
+    return history, state_hash(teacher) == before
+
+
+def train_teacher(cfg, split, teacher_seq, seed, verbose):
+    teacher = mlp([784, 1024, 512, 10], rng=np.random.default_rng(teacher_seq))
+    history = train("teacher", teacher, softmax_cross_entropy, split["y_train"], split["x_train"],
+                    cfg, cfg["teacher_epochs"], seed, verbose)
+    return teacher.freeze(), history
+
+
+def train_students(cfg, split, teacher, student_seq, seed, verbose):
+    """The three students from the same initial weights; returns models, histories and
+    whether the teacher stayed bit-identical through both distillations."""
+    x, y = split["x_train"], split["y_train"]
+    models, histories, unchanged = {}, {}, True
+    for key in STUDENTS:
+        student = mlp([784, 128, 64, 10], rng=np.random.default_rng(student_seq))
+        if key == "student":
+            histories[key] = train(key, student, softmax_cross_entropy, y, x, cfg,
+                                   cfg["student_epochs"], seed, verbose)
+        elif key == "student_kd_mse":
+            histories[key], same = distill(student, teacher, distill_logit_mse, x, None, cfg,
+                                           cfg["student_epochs"], seed, cfg["kd_mse_lr"],
+                                           verbose, key)
+            unchanged &= same
+        else:
+            histories[key], same = distill(student, teacher, SoftTargetLoss(TEMPERATURE, ALPHA),
+                                           x, y, cfg, cfg["student_epochs"], seed, None,
+                                           verbose, key)
+            unchanged &= same
+        models[key] = student
+    return models, histories, unchanged
+
+
+def measure(cfg, split, model_seq, seed, verbose):
+    """One seed of the study: every number, and what the figures need."""
+    teacher_seq, student_seq = model_seq.spawn(2)
+    teacher, teacher_history = train_teacher(cfg, split, teacher_seq, seed, verbose)
+    models, histories, unchanged = train_students(cfg, split, teacher, student_seq, seed, verbose)
+    models, histories = {"teacher": teacher, **models}, {"teacher": teacher_history, **histories}
+    numbers, predictions = {}, {}
+    for key, model in models.items():
+        pred_test = predict_classes(model, split["x_test"])
+        predictions[key] = pred_test
+        hist = histories[key]
+        numbers[key] = {
+            "train_accuracy": float(np.mean(predict_classes(model, split["x_train"])
+                                            == split["y_train"])),
+            "validation_accuracy": float(np.mean(predict_classes(model, split["x_val"])
+                                                 == split["y_val"])),
+            "test_accuracy": float(np.mean(pred_test == split["y_test"])),
+            "test_errors": int(np.sum(pred_test != split["y_test"])),
+            "seconds": hist.seconds,
+            "seconds_per_epoch": hist.seconds / len(hist.epoch_seconds),
+        }
+    # The better distilled student, on validation data; ties go to the first listed.
+    best = max(DISTILLED, key=lambda k: (numbers[k]["validation_accuracy"], -DISTILLED.index(k)))
+    numbers["best_distilled"] = {"chosen": best, "test_accuracy": numbers[best]["test_accuracy"]}
+    numbers["teacher_unchanged_by_distillation"] = "yes" if unchanged else "NO, it changed"
+    plain, distilled = predictions["student"] != split["y_test"], predictions[best] != split["y_test"]
+    numbers["rescued_by_distillation"] = int(np.sum(plain & ~distilled))
+    numbers["broken_by_distillation"] = int(np.sum(~plain & distilled))
+    return numbers, {"models": models, "histories": histories, "predictions": predictions,
+                     "best": best}
+
+
+def quick_config(cfg, quick):
+    """Quick runs: a tenth of the teacher's epochs, a fifth of the students' (at least 1)."""
+    if not quick:
+        return dict(cfg)
+    return {**cfg, "teacher_epochs": max(1, cfg["teacher_epochs"] // 10),
+            "student_epochs": max(1, cfg["student_epochs"] // 5)}
+
+
+def run(out="results", quick=False, seed=0, preset="course", dataset="mnist", data_dir=None,
+        download_ok=True, seeds=1, verbose=True):
     data = load_mnist(dataset, data_dir=data_dir, download_ok=download_ok)
-    scaler = PixelScaler().fit(data["train_images"])     # constants from the training set only
-    x_train, x_test = scaler.transform(data["train_images"]), scaler.transform(data["test_images"])
-    y_train, y_test = data["train_labels"], data["test_labels"]
-    if quick:
-        rng = np.random.default_rng(seed)
-        tr = rng.choice(len(x_train), min(3000, len(x_train)), replace=False)
-        te = rng.choice(len(x_test), min(1000, len(x_test)), replace=False)
-        x_train, y_train, x_test, y_test = x_train[tr], y_train[tr], x_test[te], y_test[te]
-    return data, x_train, y_train, x_test, y_test
+    seed_list = list(range(seed, seed + seeds))
+    if preset == "ablation":
+        return run_ablation(data, seed_list, quick, dataset, verbose)
+    cfg = quick_config(PRESETS[preset], quick)
+    per_seed, first = [], None
+    for s in seed_list:
+        split, model_seq = mnist_seed_split(data, s, quick)
+        numbers, artefacts = measure(cfg, split, model_seq, s, verbose)
+        per_seed.append(numbers)
+        first = first or (split, artefacts)
+    chosen = count(NAMES[n["best_distilled"].pop("chosen")] for n in per_seed)
+    unchanged = count(n.pop("teacher_unchanged_by_distillation") for n in per_seed)
+    numbers = combine_seeds(per_seed)
+    numbers["best_distilled"]["chosen"] = chosen
+    numbers["teacher_unchanged_by_distillation"] = unchanged
+    numbers.update(seeds=seed_list, preset=preset, dataset=dataset, sizes=split_sizes(first[0]),
+                   settings={k: v for k, v in cfg.items()},
+                   distillation={"temperature": TEMPERATURE, "alpha": ALPHA})
+    figures = dataset_figures(data, out, dataset.replace("-", "_"))
+    figures += model_figures(first[0], first[1], numbers, data["class_names"], out,
+                             f"{dataset.replace('-', '_')}_{preset}", seed_list[0])
+    return {"numbers": numbers, "figures": figures, "text": describe(numbers)}
+
+
+def run_ablation(data, seed_list, quick, dataset, verbose):
+    """Each step of ABLATION on validation data; the test images are not looked at."""
+    steps, per_seed = ablation_configs(), []
+    for s in seed_list:
+        split, model_seq = mnist_seed_split(data, s, quick)
+        split = {k: v for k, v in split.items() if not k.endswith("test")}   # out of reach
+        teacher_seq, student_seq = model_seq.spawn(2)
+        results, cache = {}, {}
+        for key, label, cfg in steps:
+            cfg = quick_config(cfg, quick)
+            teacher_cfg = tuple(sorted((k, v) for k, v in cfg.items()
+                                       if k not in ("student_epochs", "kd_mse_lr")))
+            if verbose:
+                print(f"ablation step {key}: {label}", flush=True)
+            try:
+                if teacher_cfg not in cache:          # only a change to the teacher retrains it
+                    cache = {teacher_cfg: train_teacher(cfg, split, teacher_seq, s, verbose)[0]}
+                teacher = cache[teacher_cfg]
+                models, _, _ = train_students(cfg, split, teacher, student_seq, s, verbose)
+                models["teacher"] = teacher
+                results[key] = {m: {"validation_accuracy": float(np.mean(
+                    predict_classes(models[m], split["x_val"]) == split["y_val"]))}
+                    for m in MODELS}
+            except FloatingPointError as err:        # a step that diverges is a result too
+                results[key] = {m: {"validation_accuracy": {"failed": str(err)}} for m in MODELS}
+        per_seed.append(results)
+    numbers = {"steps": combine_seeds(per_seed), "seeds": seed_list, "preset": "ablation",
+               "dataset": dataset,
+               "sizes": {"train": len(split["y_train"]), "validation": len(split["y_val"])},
+               "labels": {key: label for key, label, _ in steps}}
+    return {"numbers": numbers, "figures": [], "text": describe_ablation(numbers)}
 
 
 def dataset_figures(data, out, prefix):
@@ -61,20 +336,13 @@ def dataset_figures(data, out, prefix):
     for ax, split in zip(axes, ("train", "test")):
         counts = np.bincount(data[f"{split}_labels"], minlength=10)
         ax.bar(range(10), counts, color=TAB10)
-        ax.set_xticks(range(10), [n[:7] for n in names], rotation=45 if len(names[0]) > 1 else 0)
+        ax.set_xticks(range(10), names, rotation=45 if len(names[0]) > 1 else 0, ha="right"
+                      if len(names[0]) > 1 else "center")
         ax.set_title(f"{split}: {counts.sum():,} labels")
     fig.tight_layout()
     second = save(fig, out, f"{prefix}_label_histograms.png")
     return [(first, "One training image of each class."),
             (second, "How many images of each class the training and test sets hold.")]
-
-
-def state_hash(model):
-    h = hashlib.sha256()
-    for name, arr in sorted(model.state_dict().items()):
-        h.update(name.encode())
-        h.update(np.ascontiguousarray(arr).tobytes())
-    return h.hexdigest()
 
 
 def confusion(y_true, y_pred, k=10):
@@ -92,67 +360,10 @@ def smooth(values, window=100):
     return np.convolve(values, kernel, mode="valid")
 
 
-def train(name, model, loss_fn, targets, x, preset, epochs, seed, verbose=True, lr=None):
-    lr = lr or preset["lr"]
-    schedule = cosine_schedule(lr, epochs) if preset["cosine"] else None
-    opt = SGD(lr=lr, momentum=preset["momentum"], nesterov=preset["nesterov"],
-              weight_decay=preset["weight_decay"])
-    return fit(model, loss_fn, opt, x, targets, epochs=epochs, batch_size=preset["batch"], rng=seed,
-               lr_schedule=schedule, print_epochs=verbose, name=name)
-
-
-def evaluate(model, x_train, y_train, x_test, y_test):
-    pred_train, pred_test = predict_classes(model, x_train), predict_classes(model, x_test)
-    return {"train_accuracy": float(np.mean(pred_train == y_train)),
-            "test_accuracy": float(np.mean(pred_test == y_test)),
-            "test_errors": f"{int(np.sum(pred_test != y_test))}/{len(y_test)}",
-            "train_errors": f"{int(np.sum(pred_train != y_train))}/{len(y_train)}"}, pred_test
-
-
-def run(out="results", quick=False, seed=0, preset="course", dataset="mnist", data_dir=None,
-        download_ok=True, verbose=True):
-    cfg = dict(PRESETS[preset])
-    if quick:
-        cfg.update(teacher_epochs=2, student_epochs=2)
-    data, x_train, y_train, x_test, y_test = load_scaled(dataset, data_dir, download_ok, quick, seed)
-    prefix = dataset.replace("-", "_")
-    figures = dataset_figures(data, out, prefix)
-    numbers = {"dataset": {"name": dataset, "train_images": list(data["train_images"].shape),
-                           "test_images": list(data["test_images"].shape),
-                           "train_used": len(x_train), "test_used": len(x_test)},
-               "preset": preset}
-    rng = np.random.default_rng(seed)
-    histories, predictions, models = {}, {}, {}
-
-    def record(key, model, hist):
-        res, pred = evaluate(model, x_train, y_train, x_test, y_test)
-        res["seconds"] = hist.seconds
-        res["seconds_per_epoch"] = hist.seconds / len(hist.epoch_seconds)
-        numbers[key] = res
-        histories[key], predictions[key], models[key] = hist, pred, model
-
-    teacher = mlp([784, 1024, 512, 10], rng=rng)
-    record("teacher", teacher, train("teacher", teacher, softmax_cross_entropy, y_train, x_train,
-                                     cfg, cfg["teacher_epochs"], seed, verbose))
-    teacher.freeze()
-    before = state_hash(teacher)
-    teacher_logits = teacher.predict(x_train)
-
-    student_init = rng.integers(2**31)   # the three students start from the same weights
-    students = {
-        "student": (softmax_cross_entropy, y_train),
-        "student_kd_mse": (distill_logit_mse, teacher_logits),
-        "student_kd_soft": (SoftTargetLoss(TEMPERATURE, ALPHA), (teacher_logits, y_train)),
-    }
-    for key, (loss_fn, targets) in students.items():
-        student = mlp([784, 128, 64, 10], rng=student_init)
-        lr = cfg["kd_mse_lr"] if key == "student_kd_mse" else cfg["lr"]
-        record(key, student, train(key, student, loss_fn, targets, x_train, cfg,
-                                   cfg["student_epochs"], seed, verbose, lr=lr))
-    numbers["teacher_unchanged_by_distillation"] = state_hash(teacher) == before
-    numbers["distillation"] = {"temperature": TEMPERATURE, "alpha": ALPHA}
-
-    tag = f"{prefix}_{preset}"
+def model_figures(split, art, numbers, names, out, tag, seed):
+    figures, histories, predictions, best = [], art["histories"], art["predictions"], art["best"]
+    x_test, y_test = split["x_test"], split["y_test"]
+    preset = numbers["preset"]
     fig, ax = plt.subplots(figsize=(7, 3.2))
     h = histories["teacher"]
     ax.plot(h.loss, color="0.8", lw=0.4, label="per iteration")
@@ -160,7 +371,7 @@ def run(out="results", quick=False, seed=0, preset="course", dataset="mnist", da
     ax.set_yscale("log")
     ax.set_xlabel("iteration")
     ax.set_ylabel("cross-entropy")
-    ax.set_title(f"Teacher 784-1024-512-10: training loss ({preset} settings)")
+    ax.set_title(f"Teacher 784-1024-512-10: training loss ({preset} settings, seed {seed})")
     ax.legend(frameon=False)
     figures.append((save(fig, out, f"{tag}_teacher_loss.png"), "Teacher training loss per iteration."))
 
@@ -180,8 +391,7 @@ def run(out="results", quick=False, seed=0, preset="course", dataset="mnist", da
     figures.append((save(fig, out, f"{tag}_student_losses.png"),
                     "The three students' training losses per iteration (grey) and their moving mean."))
 
-    best = max(("student_kd_mse", "student_kd_soft"), key=lambda k: numbers[k]["test_accuracy"])
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.4))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.6))
     for ax, key in zip(axes, ("teacher", best)):
         cm = confusion(y_test, predictions[key])
         ax.imshow(np.log1p(cm), cmap="Blues")
@@ -190,51 +400,88 @@ def run(out="results", quick=False, seed=0, preset="course", dataset="mnist", da
                 if cm[i, j]:
                     ax.text(j, i, cm[i, j], ha="center", va="center", fontsize=6,
                             color="white" if i == j else "black")
-        ax.set_xticks(range(10))
-        ax.set_yticks(range(10))
+        ax.set_xticks(range(10), names, rotation=90 if len(names[0]) > 1 else 0)
+        ax.set_yticks(range(10), names)
         ax.set_xlabel("predicted")
         ax.set_ylabel("true")
-        ax.set_title(f"{key}: test {pct(numbers[key]['test_accuracy'])}")
+        ax.set_title(f"{key}: test {pct(np.mean(predictions[key] == y_test))}")
     fig.tight_layout()
     figures.append((save(fig, out, f"{tag}_confusion.png"),
-                    f"Confusion matrices on the test set: teacher and the best distilled student ({best})."))
+                    f"Confusion matrices on the test set (seed {seed}): the teacher and the "
+                    f"distilled student chosen on validation ({best})."))
 
+    word = item_word(numbers["dataset"])
     rescued = np.flatnonzero((predictions["student"] != y_test) & (predictions[best] == y_test))[:8]
     if len(rescued):
+        models = art["models"]
         probs_plain = softmax(models["student"].predict(x_test[rescued]))
         probs_best = softmax(models[best].predict(x_test[rescued]))
-        fig, axes = plt.subplots(1, len(rescued), figsize=(1.5 * len(rescued), 2.2), squeeze=False)
+        fig, axes = plt.subplots(1, len(rescued), figsize=(1.6 * len(rescued), 2.3), squeeze=False)
         for ax, i, pp, pb in zip(axes[0], rescued, probs_plain, probs_best):
             ax.imshow(x_test[i].reshape(28, 28), cmap="gray_r")
-            ax.set_title(f"true {y_test[i]}\nstudent {pp.argmax()} ({pp.max():.0%})\n"
-                         f"distilled {pb.argmax()} ({pb.max():.0%})", fontsize=7)
+            ax.set_title(f"true {names[y_test[i]]}\nstudent {names[pp.argmax()]} ({pp.max():.0%})\n"
+                         f"distilled {names[pb.argmax()]} ({pb.max():.0%})", fontsize=7)
             ax.axis("off")
         figures.append((save(fig, out, f"{tag}_rescued.png"),
-                        "Test digits the plain student gets wrong and the distilled one gets right "
-                        "(softmax probabilities of the predicted class)."))
-    numbers["rescued_by_distillation"] = int(np.sum((predictions["student"] != y_test)
-                                                    & (predictions[best] == y_test)))
-    numbers["broken_by_distillation"] = int(np.sum((predictions["student"] == y_test)
-                                                   & (predictions[best] != y_test)))
+                        f"Test {word}s the plain student gets wrong and the distilled one gets "
+                        f"right (seed {seed}; softmax probability of the predicted class)."))
+    return figures
 
-    t, s = numbers["teacher"]["test_accuracy"], numbers["student"]["test_accuracy"]
-    km, ks = numbers["student_kd_mse"]["test_accuracy"], numbers["student_kd_soft"]["test_accuracy"]
-    text = (
-        "A large teacher is trained on the labels; a small student is then trained to imitate it, "
-        "either by regressing the teacher's logits or on its softened probabilities (temperature "
-        "T), which tell the student which wrong classes are nearly right. "
-        f"{dataset}, pixels scaled to [0, 1] with training-set constants applied to both splits. "
-        f"Preset '{preset}'. Test accuracy: teacher {pct(t)}, student from labels {pct(s)}, "
-        f"student regressing the teacher's logits {pct(km)}, student on soft targets {pct(ks)}. "
-        f"The distilled student fixes {numbers['rescued_by_distillation']} test images the plain "
-        f"student gets wrong and breaks {numbers['broken_by_distillation']}. The frozen teacher's "
-        f"parameters are {'bit-identical' if numbers['teacher_unchanged_by_distillation'] else 'CHANGED'} "
-        "after distillation.")
-    return {"numbers": numbers, "figures": figures, "text": text}
+
+def describe(n):
+    """The study's prose, computed from its numbers."""
+    word, k = item_word(n["dataset"]), len(n["seeds"])
+    acc = {m: pct_spread(n[m]["test_accuracy"]) for m in MODELS}
+    sizes, cfg = n["sizes"], n["settings"]
+    chosen = ", ".join(f"{name} in {c} of {k}" for name, c in n["best_distilled"]["chosen"].items())
+    unchanged = n["teacher_unchanged_by_distillation"]
+    check = ("bit-identical after both distillations in every seed" if set(unchanged) == {"yes"}
+             else f"CHANGED by distillation ({unchanged})")
+    return (
+        "A large teacher is trained on the labels; a small student is then trained to imitate "
+        "it, either by regressing the teacher's logits or on its softened probabilities "
+        "(temperature T), which tell the student which wrong classes are nearly right. "
+        f"{DATASET_NAMES[n['dataset']]}, preset '{n['preset']}', {seed_range(n['seeds'])}. "
+        f"{sizes['train']:,} training images, {sizes['validation']:,} held out of the training "
+        f"set for validation, {sizes['test']:,} test images; pixels scaled to [0, 1] with the "
+        "training images' constants, the same map for all three. Teacher "
+        f"{cfg['teacher_epochs']} epochs, students {cfg['student_epochs']} epochs, batch "
+        f"{cfg['batch']}, rate {cfg['lr']:g}. The teacher is in the loop: each batch's soft "
+        "targets are computed from its images as the student trains.\n\n"
+        f"Test accuracy: teacher {acc['teacher']}, student from the labels {acc['student']}, "
+        f"student regressing the teacher's logits {acc['student_kd_mse']}, student on soft "
+        f"targets {acc['student_kd_soft']}. Chosen on validation: {chosen} seeds; its test "
+        f"accuracy {pct_spread(n['best_distilled']['test_accuracy'])}. The chosen student gets "
+        f"right {n['rescued_by_distillation']['mean']:.0f} test {word}s the plain student gets "
+        f"wrong and gets wrong {n['broken_by_distillation']['mean']:.0f} it gets right"
+        f"{' (mean over seeds)' if k > 1 else ''}. The frozen teacher, whose arrays the "
+        f"distillation step's optimizer is handed, is {check}."
+        + ("\n\nThe course evaluated its networks on unscaled test images (see the note below "
+           "the table). " + against_course(
+               [(NAMES[m], n[m]["test_accuracy"], COURSE_ACCURACY[m], pct)
+                for m in COURSE_ACCURACY], n["seeds"])
+           if n["preset"] == "course" and n["dataset"] == COURSE_DATASET else ""))
+
+
+def describe_ablation(n):
+    steps, labels = n["steps"], n["labels"]
+    best = max(labels, key=lambda key: _mean_or_nan(steps[key]["student_kd_soft"]))
+    return (
+        f"Ablation on {DATASET_NAMES[n['dataset']]}, {seed_range(n['seeds'])}: from the course's "
+        "settings to the tuned ones, one change at a time, each step on top of the last; every step retrains "
+        "what it changes and is scored on the "
+        f"{n['sizes']['validation']:,} validation images held out of the training set (the "
+        "test images are not used). Best soft-target student on validation: "
+        f"'{labels[best]}'.")
+
+
+def _mean_or_nan(result):
+    value = result["validation_accuracy"]
+    return value["mean"] if "mean" in value else float("-inf")     # a failed step never wins
 
 
 def main(argv=None):
-    return command_line(run, __doc__, "Teacher, student, distillation", mnist=True, argv=argv)
+    return command_line(sys.modules[__name__], mnist=True, argv=argv)
 
 
 if __name__ == "__main__":

@@ -3,14 +3,29 @@
     python -m demos.mcculloch_pitts [--out DIR]
 """
 
+import sys
+
 import numpy as np
 from matplotlib.patches import Polygon
 
 from demos._common import command_line, plt, save
+from demos.schema import Row
 from scratchnn.mcculloch_pitts import (SEGMENTS, all_patterns, digit_pattern, one_layer_detector,
                                        two_layer_detector)
 
+TITLE = "1. McCulloch–Pitts neurons on a 7-segment display"
 DIGITS = (6, 7, 8, 9)
+
+ROWS = [
+    Row("one_layer_params", "parameters, one-layer net", "int", course=32),
+    Row("two_layer_params", "parameters, two-layer net", "int", course=28),
+    Row("one_layer_digits_correct", "one-layer: digits 6-9 it fires for alone (of 4)", "int"),
+    Row("one_layer_silent_on_other_patterns", "one-layer: other patterns it is silent on (of 124)",
+        "int"),
+    Row("two_layer_digits_correct", "two-layer: digits 6-9 recognised (of 4)", "int"),
+    Row("two_layer_fires_on_other_patterns", "two-layer: other patterns that fire an output "
+        "(of 124)", "int"),
+]
 
 # Segment centres and orientation on a display 1 wide and 2 high.
 _SEGMENT_GEOMETRY = {"a": (0.5, 2.0, "h"), "b": (1.0, 1.5, "v"), "c": (1.0, 0.5, "v"),
@@ -44,7 +59,8 @@ def _fired(net, pattern):
     return ", ".join(names) if names else "none"
 
 
-def run(out="results", quick=False, seed=0):
+def run(out="results", quick=False, seed=0, seeds=None):
+    """Deterministic: no seed is drawn (``quick``, ``seed`` and ``seeds`` are accepted and unused)."""
     one, two = one_layer_detector(DIGITS), two_layer_detector()
     patterns = all_patterns()
     out_one, out_two = one(patterns), two(patterns)
@@ -92,21 +108,33 @@ def run(out="results", quick=False, seed=0):
         "one_layer_digits_correct": one_correct,
         "one_layer_silent_on_other_patterns": one_silent,
         "two_layer_digits_correct": two_correct,
+        "two_layer_fires_on_other_patterns": int(out_two[~is_digit].any(axis=1).sum()),
         "two_layer_outputs_on_other_patterns": two_counts,
+        "other_patterns": int((~is_digit).sum()),
     }
-    text = (
+    return {"numbers": numbers, "figures": figures, "text": describe(numbers)}
+
+
+def describe(n):
+    """The study's prose, computed from its numbers."""
+    others = n["other_patterns"]
+    silent = ("no output for any of the" if n["one_layer_silent_on_other_patterns"] == others else
+              f"no output for only {n['one_layer_silent_on_other_patterns']} of the")
+    two_fires = n["two_layer_fires_on_other_patterns"]
+    return (
         "Each one-layer unit is a template: weight +1 on the segments of its digit, -1 on the "
         "others, threshold = number of lit segments, so it fires for that pattern alone. It "
-        f"fires exactly one output for each of 6, 7, 8, 9 ({one_correct}/4) and no output for "
-        f"{one_silent} of the other 124 patterns. The two-layer net codes each digit in two "
-        "hidden bits (f AND b, e AND c) and decodes them: right on all four digits "
-        f"({two_correct}/4) with fewer parameters, but four codes cannot include 'none', so every "
-        f"other pattern fires one output too (counts per output: {two_counts}).")
-    return {"numbers": numbers, "figures": figures, "text": text}
+        f"fires exactly one output for {n['one_layer_digits_correct']} of the 4 digits 6, 7, 8, 9 "
+        f"and {silent} {others} other patterns, with {n['one_layer_params']} parameters. The "
+        "two-layer net codes each digit in two hidden bits (f AND b, e AND c) and decodes them, "
+        f"with {n['two_layer_params']} parameters: right on {n['two_layer_digits_correct']} of "
+        "the 4 digits, but four codes leave none for 'no digit', so "
+        f"{two_fires} of the {others} other patterns fire an output too (counts per output: "
+        f"{n['two_layer_outputs_on_other_patterns']}).")
 
 
 def main(argv=None):
-    return command_line(run, __doc__, "McCulloch–Pitts", argv=argv)
+    return command_line(sys.modules[__name__], argv=argv)
 
 
 if __name__ == "__main__":

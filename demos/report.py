@@ -1,126 +1,269 @@
-"""report.md: each study's explanation, figures and numbers beside the course's."""
+"""report.md, and the README's table, from results.json alone.
 
-from demos._common import flatten
+Each study's table is built from its ROWS (:mod:`demos.schema`): the measured value by
+its key (a missing key raises KeyError), the course's figure as the schema declares it,
+and figures from outside the run numbered, with their sources under the table.
 
-TITLES = {
-    "mcculloch_pitts": "1. McCulloch–Pitts neurons on a 7-segment display",
-    "adaline": "2a. Adaline and the delta rule on Iris",
-    "madaline": "2b. Madaline (MRI and MRII) on two moons",
-    "autoencoder": "3. Deep autoencoder clustering of MNIST",
-    "distillation": "4. Teacher, student and knowledge distillation on MNIST",
+    python -m demos.report RESULTS_JSON [REPORT_MD]   # re-render a report
+    python -m demos.report RESULTS_JSON --redescribe  # ... with each study's text rewritten
+                                                      #   from its numbers (and saved)
+    python -m demos.report --readme                   # README table from demos/sample/
+"""
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+from demos import adaline, autoencoder_clustering, distillation, madaline, mcculloch_pitts
+from demos._common import seed_range
+from demos.schema import NotReported, fmt_course, fmt_value, lookup
+from scratchnn.files import write_text_atomic
+
+STUDIES = {
+    "mcculloch_pitts": mcculloch_pitts,
+    "adaline": adaline,
+    "madaline": madaline,
+    "autoencoder": autoencoder_clustering,
+    "distillation": distillation,
 }
+NEEDS_MNIST = {"autoencoder", "distillation"}
+DATASET_NAMES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
+SHORT_NAMES = {"mcculloch_pitts": "McCulloch–Pitts", "adaline": "Adaline (Iris)",
+               "madaline": "Madaline (moons)", "autoencoder": "clustering", "distillation":
+               "distillation"}
+PRESET_NAMES = {"course": "course settings", "tuned": "tuned preset", "ablation": "ablation"}
 
-# What the course reported (or, marked so, a reference measured elsewhere), by result key.
-# Each row: key in results.json, what it is, how to show it, the course's figure.
-ROWS = {
-    "mcculloch_pitts": [
-        ("one_layer_params", "parameters, one-layer net", "int", "32"),
-        ("two_layer_params", "parameters, two-layer net", "int", "28"),
-        ("one_layer_digits_correct", "one-layer: digits 6-9 recognised (of 4)", "int", "4"),
-        ("one_layer_silent_on_other_patterns", "one-layer: silent on other patterns (of 124)", "int", "-"),
-        ("two_layer_digits_correct", "two-layer: digits 6-9 recognised (of 4)", "int", "4"),
-    ],
-    "adaline": [
-        ("setosa.accuracy", "Setosa vs rest, accuracy", "pct", "~100% (least-squares optimum)"),
-        ("setosa.final_sse", "Setosa vs rest, final sum of squared errors", "f3", "-"),
-        ("versicolor.accuracy", "Versicolor vs rest, accuracy", "pct", "~73% (least-squares optimum)"),
-        ("versicolor.final_sse", "Versicolor vs rest, final sum of squared errors", "f3", "-"),
-        ("versicolor.least_squares_accuracy", "Versicolor, least-squares optimum", "pct", "-"),
-    ],
-    "madaline": [
-        *[(f"mri.{h}.test_accuracy", f"MRI, {h} hidden: test accuracy", "pct", "88-89%") for h in (3, 5, 8)],
-        *[(f"mri.{h}.stopped_at_epoch", f"MRI, {h} hidden: stopped at epoch", "int", "-") for h in (3, 5, 8)],
-        *[(f"mrii.{h}.test_accuracy", f"MRII, {h} hidden: test accuracy", "pct", "-") for h in (3, 5, 8)],
-        *[(f"mrii.{h}.stopped_at_epoch", f"MRII, {h} hidden: stopped at epoch", "int", "-") for h in (3, 5, 8)],
-        ("mlp.test_accuracy", "backprop MLP 2-16-2: test accuracy", "pct", "-"),
-    ],
-    "autoencoder": [
-        ("ari.raw.train", "ARI, k-means on raw pixels, train", "f3", "0.361"),
-        ("ari.raw.test", "ARI, k-means on raw pixels, test", "f3", "0.366"),
-        ("ari.encoded.train", "ARI, k-means on codes, train", "f3", "0.462 (PyTorch re-run: 0.434)"),
-        ("ari.encoded.test", "ARI, k-means on codes, test", "f3", "0.468 (PyTorch re-run: 0.443)"),
-        ("nmi.encoded.test", "NMI, k-means on codes, test", "f3", "-"),
-        ("accuracy.encoded.test", "matched accuracy, codes, test", "pct", "-"),
-        ("step_seconds.training", "seconds of autoencoder training", "f1", "123 (PyTorch re-run)"),
-        ("step_seconds.kmeans_raw", "seconds of k-means on raw pixels (10 restarts)", "f1", "27 (scikit-learn)"),
-    ],
-    "distillation": [
-        ("teacher.test_accuracy", "teacher 784-1024-512-10, test", "pct", "97.33% (PyTorch, fixed scaling: 97.66%)"),
-        ("student.test_accuracy", "student 784-128-64-10, test", "pct", "94.91% (95.64%)"),
-        ("student_kd_mse.test_accuracy", "distilled student, logit MSE, test", "pct", "96.88% (97.14%)"),
-        ("student_kd_soft.test_accuracy", "distilled student, soft targets, test", "pct", "- (96.99%)"),
-        ("teacher.test_errors", "teacher, test errors", "str", "-"),
-        ("student.test_errors", "student, test errors", "str", "-"),
-        ("student_kd_mse.test_errors", "distilled (MSE), test errors", "str", "-"),
-        ("student_kd_soft.test_errors", "distilled (soft), test errors", "str", "-"),
-        ("teacher.train_accuracy", "teacher, train", "pct", "-"),
-        ("teacher.seconds_per_epoch", "teacher, seconds per epoch", "f1", "-"),
-        ("student.seconds_per_epoch", "student, seconds per epoch", "f1", "-"),
-        ("teacher_unchanged_by_distillation", "teacher bit-identical after distillation", "str", "-"),
-    ],
-}
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "demos" / "sample"
+README = ROOT / "README.md"
+# The README's table: (study, key) pairs, labelled and compared as the study's ROWS say.
+README_ROWS = [
+    ("mcculloch_pitts", "one_layer_params"), ("mcculloch_pitts", "two_layer_params"),
+    ("adaline", "setosa.final_error"), ("adaline", "versicolor.final_error"),
+    ("adaline", "versicolor.train_accuracy"),
+    ("madaline", "mri.3.test_accuracy"), ("madaline", "mri.5.test_accuracy"),
+    ("madaline", "mri.8.test_accuracy"), ("madaline", "mri.chosen.test_accuracy"),
+    ("madaline", "mrii.chosen.test_accuracy"), ("madaline", "mlp.test_accuracy"),
+    ("autoencoder", "ari.raw.test"), ("autoencoder", "ari.encoded.test"),
+    ("distillation", "teacher.test_accuracy"), ("distillation", "student.test_accuracy"),
+    ("distillation", "student_kd_mse.test_accuracy"),
+    ("distillation", "best_distilled.test_accuracy"),
+]
+README_BEGIN = "<!-- sample results: begin -->"
+README_END = "<!-- sample results: end -->"
 
 
-def _fmt(value, kind):
-    if value is None:
-        return "-"
-    if kind == "pct":
-        return f"{100 * value:.2f}%"
-    if kind == "int":
-        return str(int(value))
-    if kind.startswith("f"):
-        return f"{value:.{int(kind[1:])}f}"
-    return str(value)
+def rows_for(module, preset):
+    return module.ABLATION_ROWS if preset == "ablation" else module.ROWS
 
 
-def _table(name, numbers, tuned=None):
-    flat = flatten(numbers)
-    flat_tuned = flatten(tuned) if tuned else None
-    head = "| measure | measured |" + (" tuned preset |" if tuned else "") + " course |"
-    sep = "|---|---:|" + ("---:|" if tuned else "") + "---|"
-    lines = [head, sep]
-    for key, label, kind, course in ROWS[name]:
-        row = f"| {label} | {_fmt(flat.get(key), kind)} |"
-        if tuned:
-            row += f" {_fmt(flat_tuned.get(key), kind)} |"
-        lines.append(row + f" {course} |")
-    return "\n".join(lines)
+def row_by_key(module, key):
+    for row in module.ROWS:
+        if row.key == key:
+            return row
+    raise KeyError(f"{module.__name__}.ROWS has no row {key!r}")
 
 
-def write_report(path, reports, results, args):
-    settings = "quick run (small data, few epochs)" if args.quick else "full run"
-    parts = [
+def describe(name, preset, numbers):
+    """A study's prose from its numbers alone: what its ``run`` wrote, and can write again."""
+    module = STUDIES[name]
+    return module.describe_ablation(numbers) if preset == "ablation" else module.describe(numbers)
+
+
+def redescribe(results):
+    """results with every study's text written afresh from its numbers (after a prose fix,
+    no re-run needed: the prose is a function of the numbers)."""
+    for name in STUDIES:
+        for preset, result in results.get(name, {}).items():
+            if isinstance(result, dict) and "numbers" in result:
+                result["text"] = describe(name, preset, result["numbers"])
+    return results
+
+
+def course_applies(module, dataset):
+    """The course's figures are MNIST figures: beside a Fashion-MNIST run they would mislead."""
+    return getattr(module, "COURSE_DATASET", None) in (None, dataset)
+
+
+def study_title(name, dataset):
+    title = STUDIES[name].TITLE
+    return f"{title} ({DATASET_NAMES[dataset]})" if name in NEEDS_MNIST else title
+
+
+def table(name, presets, dataset):
+    """The markdown table of one study and the numbered sources under it.
+
+    presets: {preset: numbers}, each shown in its own column of measured values.
+    """
+    module = STUDIES[name]
+    rows = rows_for(module, next(iter(presets)))
+    show_course = course_applies(module, dataset) and any(
+        not isinstance(r.course, NotReported) for r in rows)
+    outside = {r.key: [o for o in r.outside if o.dataset == dataset] for r in rows}
+    show_outside = any(outside.values())
+    sources = []
+    columns = (["this run"] if len(presets) == 1 else
+               [f"this run, {PRESET_NAMES[p]}" for p in presets])
+    head = ["measure", *columns] + (["course"] if show_course else []) + \
+        (["elsewhere (see below)"] if show_outside else [])
+    lines = ["| " + " | ".join(head) + " |",
+             "|---|" + "---:|" * len(columns) + "---|" * (len(head) - 1 - len(columns))]
+    for row in rows:
+        cells = [row.label] + [fmt_value(lookup(numbers, row.key, f"{name} ({preset})"), row.fmt)
+                               for preset, numbers in presets.items()]
+        if show_course:
+            cells.append(fmt_course(row.course, row.fmt))
+        if show_outside:
+            marks = []
+            for o in outside[row.key]:
+                if o.source not in sources:
+                    sources.append(o.source)
+                marks.append(f"{o.value} [{sources.index(o.source) + 1}]")
+            cells.append("; ".join(marks))
+        lines.append("| " + " | ".join(cells) + " |")
+    notes = [f"[{i}] {s.name}: {s.conditions}." for i, s in enumerate(sources, 1)]
+    if not course_applies(module, dataset):
+        notes.append(f"The course ran this study on MNIST only; its figures are not shown beside "
+                     f"a {DATASET_NAMES[dataset]} run.")
+    return "\n".join(lines), notes
+
+
+def opening(results):
+    s = results["settings"]
+    kind = ("Quick run (small data, few epochs): the course's figures are of full runs, so the "
+            "comparison says little." if s["quick"] else "Full run.")
+    lines = [
         "# scratchnn: the course, re-run",
         "",
-        f"Seed {args.seed}, {settings}, dataset {args.dataset}. Every network here was trained by "
-        "scratchnn's own layers, losses and optimizers (NumPy only, hand-derived gradients). "
-        "'Course' is the figure the course reported; in brackets, references measured with "
-        "PyTorch and scikit-learn on the same machine.",
+        f"{kind} Small studies (Adaline, Madaline, the MLP on moons): "
+        f"{seed_range(s['small_seeds'])}; MNIST studies: {seed_range(s['mnist_seeds'])}, dataset "
+        f"{DATASET_NAMES[s['dataset']]}, preset '{s['preset']}'. Run with Python {s['python']} "
+        f"and NumPy {s['numpy']} on {s['platform']} ({s['cpus']} CPUs).",
+        "",
+        "Every figure in a 'this run' column was measured by this run. 'Course' is what the "
+        "course reported (or that it reported nothing); 'elsewhere' holds figures from outside "
+        "this run, numbered, with their source and conditions under the table. Over several "
+        "seeds a figure reads: mean ± standard deviation, then the range (or, for up to five "
+        "seeds, each seed's value).",
         "",
         "| study | seconds |",
         "|---|---:|",
     ]
-    for name in TITLES:
-        if name in results and "seconds" in results[name]:
-            parts.append(f"| {TITLES[name]} | {results[name]['seconds']:.1f} |")
-    parts.append(f"| total | {results['total_seconds']:.1f} |")
-    for name, title in TITLES.items():
+    for name in STUDIES:
+        for preset, result in results.get(name, {}).items():
+            if isinstance(result, dict) and "seconds" in result:
+                suffix = "" if preset == "course" else f", {PRESET_NAMES[preset]}"
+                lines.append(f"| {study_title(name, s['dataset'])}{suffix} | "
+                             f"{result['seconds']:.1f} |")
+    lines.append(f"| total | {results['total_seconds']:.1f} |")
+    return lines
+
+
+def render(results):
+    """The whole report.md, from results.json's content alone."""
+    dataset = results["settings"]["dataset"]
+    parts = opening(results)
+    for name in STUDIES:
         if name not in results:
             continue
-        parts += ["", f"## {title}", ""]
-        if "skipped" in results[name]:
-            parts.append(f"Skipped: {results[name]['skipped']}. See the end of the console output "
+        parts += ["", f"## {study_title(name, dataset)}", ""]
+        study = results[name]
+        if "skipped" in study:
+            parts.append(f"Skipped: {study['skipped']}. See the end of the console output "
                          "for how to supply the data.")
             continue
-        course = reports[name]["course"]
-        tuned = reports[name].get("tuned")
-        parts += [course["text"], ""]
-        if tuned:
-            parts += [f"Tuned preset: {tuned['text']}", ""]
-        parts += [_table(name, course["numbers"], tuned["numbers"] if tuned else None), ""]
-        shown = set()
-        for file, caption in course["figures"] + (tuned["figures"] if tuned else []):
-            if file not in shown:
-                shown.add(file)
-                parts += [f"![{caption}]({file})", f"*{caption}*", ""]
-    path.write_text("\n".join(parts) + "\n")
+        groups = [{p: study[p] for p in study if p != "ablation"}]
+        if "ablation" in study:
+            groups.append({"ablation": study["ablation"]})
+        for group in filter(None, groups):
+            for preset, result in group.items():
+                if len(group) > 1 or preset != "course":
+                    parts += [f"**{PRESET_NAMES[preset].capitalize()}.**", ""]
+                parts += [result["text"], ""]
+            tab, notes = table(name, {p: r["numbers"] for p, r in group.items()}, dataset)
+            parts += [tab, ""]
+            module_notes = getattr(STUDIES[name], "NOTES", {})
+            for note in notes + (module_notes.get(dataset, []) if course_applies(
+                    STUDIES[name], dataset) else []):
+                parts += [note, ""]
+            shown = set()
+            for result in group.values():
+                for file, caption in result["figures"]:
+                    if file not in shown:
+                        shown.add(file)
+                        parts += [f"![{caption}]({file})", f"*{caption}*", ""]
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def write_report(path, results):
+    write_text_atomic(path, render(results))
+
+
+# --------------------------------------------------------------------------- README
+
+
+def readme_block(results, sample_dir="demos/sample"):
+    """The README's table of one full run, between the markers (what the test compares)."""
+    s = results["settings"]
+    lines = [
+        README_BEGIN,
+        f"One full run on {s['cpus']} CPUs, {results['total_seconds'] / 60:.1f} minutes in all. "
+        f"Small studies: {seed_range(s['small_seeds'])}; MNIST studies: "
+        f"{seed_range(s['mnist_seeds'])}. Numbers from "
+        f"[`{sample_dir}/results.json`]({sample_dir}/results.json); the full report, with every "
+        f"measure, the sources of outside figures and the figures, is "
+        f"[`{sample_dir}/report.md`]({sample_dir}/report.md).",
+        "",
+        "| study | measure | this run | the course reported |",
+        "|---|---|---:|---|",
+    ]
+    for name, key in README_ROWS:
+        module = STUDIES[name]
+        row = row_by_key(module, key)
+        value = fmt_value(lookup(results[name]["course"]["numbers"], key, name), row.fmt)
+        course = (fmt_course(row.course, row.fmt) if course_applies(module, s["dataset"])
+                  else "(MNIST only)")
+        lines.append(f"| {SHORT_NAMES[name]} | {row.label} | {value} | {course} |")
+    lines.append(README_END)
+    return "\n".join(lines)
+
+
+def readme_with_block(readme_text, block):
+    pattern = re.compile(re.escape(README_BEGIN) + ".*?" + re.escape(README_END), re.S)
+    if not pattern.search(readme_text):
+        raise ValueError(f"README.md has no {README_BEGIN} ... {README_END} block")
+    return pattern.sub(lambda _: block, readme_text)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("results", nargs="?", help="results.json to render")
+    parser.add_argument("report", nargs="?", help="where to write report.md (default: beside it)")
+    parser.add_argument("--redescribe", action="store_true",
+                        help="rewrite each study's text in RESULTS_JSON from its numbers first")
+    parser.add_argument("--readme", action="store_true",
+                        help="rewrite README.md's table from demos/sample/results.json")
+    args = parser.parse_args(argv)
+    if args.readme:
+        results = json.loads((SAMPLE / "results.json").read_text())
+        write_text_atomic(README, readme_with_block(README.read_text(), readme_block(results)))
+        print(f"Updated {README}")
+        return 0
+    if not args.results:
+        parser.error("give a results.json, or --readme")
+    path = Path(args.results)
+    out = Path(args.report) if args.report else path.with_name("report.md")
+    results = json.loads(path.read_text())
+    if args.redescribe:
+        write_text_atomic(path, json.dumps(redescribe(results), indent=1, ensure_ascii=False)
+                          + "\n")
+    write_report(out, results)
+    print(f"Wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -459,3 +459,59 @@ class PixelScaler:
         x -= np.float32(self.min_)
         x *= np.float32(1.0 / self.range_)
         return x
+
+# --------------------------------------------------------------------------- held-out splits
+
+
+def stratified_split(labels, n_holdout, rng=None):
+    """Indices ``(keep, holdout)``: ``n_holdout`` rows held out, each class in proportion.
+
+    A class holding a share s of the rows gives about s * n_holdout of them (largest
+    remainders take the rounding), drawn at random with ``rng``; both index arrays are
+    sorted. Choices made on the held-out rows (a width, a student, a setting) then see
+    every class, and the test set stays untouched until the figure that is reported.
+    """
+    labels = np.asarray(labels)
+    n = len(labels)
+    if not 0 < int(n_holdout) < n:
+        raise ValueError(f"n_holdout={n_holdout} must be between 1 and {n - 1} for {n} rows")
+    classes, counts = np.unique(labels, return_counts=True)
+    share = counts * int(n_holdout) / n
+    take = np.floor(share).astype(int)
+    take[np.argsort(take - share, kind="stable")[:int(n_holdout) - take.sum()]] += 1
+    rng = np.random.default_rng(rng)
+    holdout = np.concatenate([rng.choice(np.flatnonzero(labels == c), k, replace=False)
+                              for c, k in zip(classes, take)])
+    holdout.sort()
+    return np.setdiff1d(np.arange(n), holdout), holdout
+
+
+def mnist_splits(data, n_validation, rng=None, n_train=None, n_test=None):
+    """Train, validation and test arrays of MNIST as the demos use them.
+
+    data          the dict of :func:`load_mnist`.
+    n_validation  training images held out (stratified, :func:`stratified_split`) for
+                  choices such as the best student; the test images are never used for one.
+    n_train, n_test  optional random subsets taken first (quick runs).
+
+    Pixels become float32 rows of 784 in [0, 1], scaled with constants from the training
+    part only (:class:`PixelScaler`), the same map for all three splits. Returns a dict
+    with x_train, y_train, x_val, y_val, x_test, y_test and the indices ``train_index``
+    and ``val_index`` into ``data["train_images"]``.
+    """
+    rng = np.random.default_rng(rng)
+    images, labels = data["train_images"], data["train_labels"]
+    pool = np.arange(len(images))
+    if n_train is not None and n_train < len(pool):
+        pool = np.sort(rng.choice(pool, n_train, replace=False))
+    keep, held = stratified_split(labels[pool], n_validation, rng)
+    train_index, val_index = pool[keep], pool[held]
+    test = np.arange(len(data["test_images"]))
+    if n_test is not None and n_test < len(test):
+        test = np.sort(rng.choice(test, n_test, replace=False))
+    scaler = PixelScaler().fit(images[train_index])
+    return {"x_train": scaler.transform(images[train_index]), "y_train": labels[train_index],
+            "x_val": scaler.transform(images[val_index]), "y_val": labels[val_index],
+            "x_test": scaler.transform(data["test_images"][test]),
+            "y_test": data["test_labels"][test],
+            "train_index": train_index, "val_index": val_index}

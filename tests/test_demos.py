@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from demos.report import STUDIES, describe, render, rows_for
+from demos.schema import check_value, lookup
 from tests.mnist_files import write_mnist_folder
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,31 +24,19 @@ def run_demos(*args, cwd, env_extra=None):
                           capture_output=True, text=True, timeout=600)
 
 
-def _get(d, dotted):
-    for part in dotted.split("."):
-        d = d[part]
-    return d
-
-
-REQUIRED_KEYS = [
-    "mcculloch_pitts.one_layer_params", "mcculloch_pitts.two_layer_params",
-    "adaline.setosa.accuracy", "adaline.versicolor.accuracy",
-    *[f"madaline.{r}.{h}.test_accuracy" for r in ("mri", "mrii") for h in (3, 5, 8)],
-    *[f"autoencoder.ari.{k}.{s}" for k in ("raw", "encoded") for s in ("train", "test")],
-    *[f"distillation.{m}.{s}_accuracy" for m in ("teacher", "student", "student_kd_mse", "student_kd_soft")
-      for s in ("train", "test")],
-    *[f"{study}.seconds" for study in ("mcculloch_pitts", "adaline", "madaline", "autoencoder",
-                                      "distillation")],
-]
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    base = tmp_path_factory.mktemp("data")
+    write_mnist_folder(base / "mnist", n_train=300, n_test=60)
+    write_mnist_folder(base / "fashion-mnist", n_train=300, n_test=60, seed=1)
+    return base
 
 
 @pytest.fixture(scope="module")
-def quick_run(tmp_path_factory):
-    base = tmp_path_factory.mktemp("demos")
-    write_mnist_folder(base / "data" / "mnist", n_train=300, n_test=60)
-    out = base / "out"
-    proc = run_demos("--quick", "--out", str(out), "--data-dir", str(base / "data"),
-                     "--no-download", cwd=base)
+def quick_run(tmp_path_factory, data_dir):
+    out = tmp_path_factory.mktemp("demos") / "out"
+    proc = run_demos("--quick", "--out", str(out), "--data-dir", str(data_dir), "--no-download",
+                     cwd=out.parent)
     return proc, out
 
 
@@ -54,37 +44,69 @@ def test_quick_run_writes_report_json_and_figures(quick_run):
     proc, out = quick_run
     assert proc.returncode == 0, proc.stderr[-3000:]
     results = json.loads((out / "results.json").read_text())
-    for key in REQUIRED_KEYS:
-        value = _get(results, key)
-        assert isinstance(value, (int, float)), key
-    assert results["mcculloch_pitts"]["one_layer_params"] == 32
-    assert results["mcculloch_pitts"]["two_layer_params"] == 28
-    assert results["adaline"]["setosa"]["accuracy"] == 1.0
+    numbers = {name: results[name]["course"]["numbers"] for name in STUDIES}
+    assert numbers["mcculloch_pitts"]["one_layer_params"] == 32
+    assert numbers["mcculloch_pitts"]["two_layer_params"] == 28
+    assert numbers["adaline"]["setosa"]["train_accuracy"]["min"] == 1.0
+    assert numbers["madaline"]["seeds"] == [0, 1, 2]            # --quick: 3 seeds
+    assert numbers["distillation"]["seeds"] == [0]               # MNIST: one seed by default
     report = (out / "report.md").read_text()
     figures = sorted(p.name for p in out.glob("*.png"))
-    assert len(figures) >= 12
+    assert len(figures) >= 15
     for name in figures:
         assert f"]({name})" in report, name
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "## 4. Teacher, student" in report and "| course |" in report
+    assert "one seed" in report and "seeds 0–2 (3 seeds)" in report
+
+
+def test_every_declared_row_is_in_the_results(quick_run):
+    """The schema and the studies agree: each row's key holds a value the row can show."""
+    _, out = quick_run
+    results = json.loads((out / "results.json").read_text())
+    for name, module in STUDIES.items():
+        numbers = results[name]["course"]["numbers"]
+        for row in module.ROWS:
+            assert check_value(lookup(numbers, row.key, name), row.fmt), (name, row.key)
+
+
+def test_report_is_rendered_from_results_json_alone(quick_run):
+    _, out = quick_run
+    results = json.loads((out / "results.json").read_text())
+    assert render(results) == (out / "report.md").read_text()
+    for name in STUDIES:           # and each study's prose is a function of its numbers
+        result = results[name]["course"]
+        assert result["text"] == describe(name, "course", result["numbers"]), name
+
+
+def test_nothing_typed_in_the_report(quick_run):
+    """No claim the run did not compute: the old typed sentences and sources are gone."""
+    _, out = quick_run
+    report = (out / "report.md").read_text()
+    for typed in ("same machine", "500-epoch limit; MRII", "converges in a few epochs",
+                  "What helped, measured"):
+        assert typed not in report
+    # --quick trains MRI for 60 epochs: the report says so, not the full run's 500.
+    assert "limit 60 epochs" in report
 
 
 def test_same_seed_same_results_timings_aside(quick_run, tmp_path):
-    proc, out = quick_run
+    _, out = quick_run
     again = tmp_path / "again"
-    proc2 = run_demos("--quick", "--out", str(again), "--data-dir", str(out.parent / "data"),
-                      "--no-download", "mcculloch_pitts", "adaline", "madaline", "autoencoder",
-                      cwd=tmp_path)
-    assert proc2.returncode == 0, proc2.stderr[-3000:]
+    proc = run_demos("--quick", "--out", str(again), "mcculloch_pitts", "adaline", "madaline",
+                     cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
 
     def strip(d):
         if isinstance(d, dict):
-            return {k: strip(v) for k, v in d.items() if "seconds" not in k and k != "settings"}
+            return {k: strip(v) for k, v in d.items() if "seconds" not in k}
         return d
 
-    first, second = json.loads((out / "results.json").read_text()), json.loads((again / "results.json").read_text())
-    for study in ("mcculloch_pitts", "adaline", "madaline", "autoencoder"):
-        assert strip(first[study]) == strip(second[study]), study
+    first = json.loads((out / "results.json").read_text())
+    second = json.loads((again / "results.json").read_text())
+    for study in ("mcculloch_pitts", "adaline", "madaline"):
+        assert strip(first[study]["course"]["numbers"]) == strip(second[study]["course"]["numbers"])
+        assert first[study]["course"]["text"] == second[study]["course"]["text"]
 
 
 def test_missing_mnist_still_runs_the_rest_and_fails_clearly(tmp_path):
@@ -94,8 +116,9 @@ def test_missing_mnist_still_runs_the_rest_and_fails_clearly(tmp_path):
     assert proc.returncode == 2
     assert "--data-dir" in proc.stderr and "SCRATCHNN_DATA" in proc.stderr
     results = json.loads((tmp_path / "out" / "results.json").read_text())
-    assert results["mcculloch_pitts"]["one_layer_params"] == 32
+    assert results["mcculloch_pitts"]["course"]["numbers"]["one_layer_params"] == 32
     assert "skipped" in results["distillation"]
+    assert "Skipped" in (tmp_path / "out" / "report.md").read_text()
 
 
 def test_unknown_study_is_named():
@@ -103,15 +126,42 @@ def test_unknown_study_is_named():
     assert proc.returncode == 2 and "unknown study 'nonsense'" in proc.stderr
 
 
-def test_tuned_presets_run_beside_the_course(quick_run, tmp_path):
-    _, out = quick_run
+def test_tuned_presets_run_beside_the_course(data_dir, tmp_path):
     proc = run_demos("--quick", "--preset", "tuned", "--out", str(tmp_path), "--data-dir",
-                     str(out.parent / "data"), "--no-download", "autoencoder", "distillation",
-                     cwd=tmp_path)
+                     str(data_dir), "--no-download", "autoencoder", "distillation", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     results = json.loads((tmp_path / "results.json").read_text())
     for study in ("autoencoder", "distillation"):
-        assert results[study]["preset"] == "course" and results[study]["tuned"]["preset"] == "tuned"
-    assert isinstance(_get(results, "autoencoder.tuned.ari.encoded.test"), float)
-    assert isinstance(_get(results, "distillation.tuned.student_kd_soft.test_accuracy"), float)
-    assert "| tuned preset |" in (tmp_path / "report.md").read_text()
+        assert results[study]["course"]["numbers"]["preset"] == "course"
+        tuned = results[study]["tuned"]["numbers"]
+        assert tuned["preset"] == "tuned"
+        for row in STUDIES[study].ROWS:
+            assert check_value(lookup(tuned, row.key), row.fmt), (study, row.key)
+    assert "| this run, tuned preset |" in (tmp_path / "report.md").read_text()
+
+
+def test_ablation_is_measured_on_validation_only(data_dir, tmp_path):
+    proc = run_demos("--quick", "--preset", "ablation", "--out", str(tmp_path), "--data-dir",
+                     str(data_dir), "--no-download", "autoencoder", "distillation", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = json.loads((tmp_path / "results.json").read_text())
+    for study in ("autoencoder", "distillation"):
+        assert set(results[study]) == {"ablation"}
+        numbers = results[study]["ablation"]["numbers"]
+        assert "test" not in numbers["sizes"]
+        for row in rows_for(STUDIES[study], "ablation"):
+            assert check_value(lookup(numbers, row.key), row.fmt), (study, row.key)
+            assert "test" not in row.key
+    report = (tmp_path / "report.md").read_text()
+    assert "test images are not used" in report
+
+
+def test_fashion_mnist_prose_and_no_mnist_figures_beside_it(data_dir, tmp_path):
+    proc = run_demos("--quick", "--dataset", "fashion-mnist", "--out", str(tmp_path), "--data-dir",
+                     str(data_dir), "--no-download", "autoencoder", "distillation", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = (tmp_path / "report.md").read_text()
+    assert "digit" not in report.lower()
+    assert "(Fashion-MNIST)" in report and "MNIST only" in report
+    assert "0.468" not in report and "97.33%" not in report     # the course's MNIST figures
+    assert "0.474 [" in report                                  # Guo's Fashion-MNIST figure

@@ -1,0 +1,216 @@
+"""The demos' reasoning, checked without running a study: why a rule stopped, which error
+convention matches, the teacher check, the seed spreads and the schema's formatting."""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from demos import adaline, autoencoder_clustering, distillation, madaline
+from demos._common import combine_seeds
+from demos.report import STUDIES, table
+from demos.schema import NotReported, fmt_value, lookup, spread
+from scratchnn import SGD, SoftTargetLoss, cosine_schedule, distill_logit_mse, fit, mlp
+from scratchnn import softmax_cross_entropy
+from scratchnn.adaline import Madaline
+from scratchnn.datasets import make_moons
+
+# --------------------------------------------------------------------------- Madaline
+
+
+def fake_madaline(changes, errors, max_epochs=500, tol=1e-3):
+    return SimpleNamespace(max_change_=changes, errors_=errors, n_epochs_=len(changes),
+                           max_epochs=max_epochs, tol=tol)
+
+
+@pytest.mark.parametrize("changes, errors, max_epochs, reason", [
+    ([0.9, 0.7, 0.8, 0.6], [9, 8, 9, 7], 4, "epoch limit"),
+    ([0.9, 0.0, 0.0, 0.0], [9, 0, 0, 0], 500, "converged"),
+    ([0.9, 0.0, 0.0, 0.0], [9, 7, 7, 7], 500, "stalled"),
+    ([0.9, 1e-4, 0.0, 2e-4], [9, 7, 7, 7], 500, "weight change under tol"),
+    ([0.9, 0.0, 0.0, 0.0], [9, 7, 7, 7], 4, "stalled"),          # quiet exactly at the limit
+])
+def test_madaline_stop_reason(changes, errors, max_epochs, reason):
+    assert madaline.stop_reason(fake_madaline(changes, errors, max_epochs)) == reason
+
+
+def test_madaline_stop_reason_refuses_an_unexplained_stop():
+    with pytest.raises(RuntimeError, match="stopping rule changed"):
+        madaline.stop_reason(fake_madaline([0.9, 0.8], [9, 9], max_epochs=500))
+
+
+def test_mrii_on_moons_stalls_rather_than_converges():
+    """MRII stops after three epochs with no accepted trial while samples are still wrong:
+    the report must call that a stall, and a fit that really ends clean 'converged'."""
+    x, y = make_moons(200, 0.2, rng=0)
+    t = np.where(y == 1, 1, -1)
+    model = Madaline(3, rule="MRII", max_epochs=50, rng=0).fit(x, t)
+    reason = madaline.stop_reason(model)
+    assert reason == ("converged" if model.errors_[-1] == 0 else "stalled")
+    assert reason == "stalled"        # two noisy moons: three half-planes cannot fit them
+
+
+def test_madaline_width_is_chosen_on_validation_not_test():
+    result, _, _ = madaline.one_seed(0, max_epochs=5, mlp_epochs=1)
+    for rule in ("mri", "mrii"):
+        r = result[rule]
+        best_val = max(r[str(h)]["validation_accuracy"] for h in madaline.HIDDEN)
+        chosen = r["chosen"]["width"]
+        assert r[str(chosen)]["validation_accuracy"] == best_val
+        assert r["chosen"]["test_accuracy"] == r[str(chosen)]["test_accuracy"]
+
+
+def test_madaline_text_follows_the_numbers():
+    """The same sentence cannot be printed for a run that stopped and one that ran out."""
+    def numbers(stop, fewest):
+        per_width = {"test_accuracy": spread([0.85, 0.87]), "epochs": spread([500, 500]),
+                     "stop": stop, "final_training_errors": spread([30, 31]),
+                     "fewest_training_errors": spread([fewest, fewest + 1])}
+        rule = {str(h): per_width for h in madaline.HIDDEN}
+        rule["chosen"] = {"width": {"3": 2}, "test_accuracy": spread([0.85, 0.86])}
+        return {"seeds": [0, 1], "n_samples": 500, "noise": 0.2, "lr": 0.5, "tol": 1e-3,
+                "max_epochs": 500, "mlp_epochs": 300, "mri": rule, "mrii": rule,
+                "sizes": {"fit": 280, "validation": 70, "train": 350, "test": 150},
+                "mlp": {"test_accuracy": spread([0.96, 0.97])}}
+    limit = madaline.describe(numbers({"epoch limit": 2}, 28))
+    assert "could not stop before the limit" in limit and "by another rule" in limit
+    stalled = madaline.describe(numbers({"stalled": 2}, 0))
+    assert "not convergence" in stalled and "could not stop" not in stalled
+
+
+# --------------------------------------------------------------------------- Adaline
+
+
+def test_adaline_01_convention_is_the_same_unit_rescaled():
+    """A least-squares fit on 0/1 targets has exactly a quarter of the +-1 fit's SSE, which
+    is why the 0/1 conventions are the +-1 unit's error scaled, not a unit trained again."""
+    x, y, _ = adaline.load_iris()
+    t = np.where(y == 1, 1.0, -1.0)
+    x1 = np.column_stack([x, np.ones(len(x))])
+
+    def sse(target):
+        r = target - x1 @ np.linalg.lstsq(x1, target, rcond=None)[0]
+        return r @ r
+    assert sse((t + 1) / 2) == pytest.approx(sse(t) / 4)
+    assert adaline.CONVENTIONS["sse_01"][1] == 0.25
+
+
+def test_adaline_closest_convention_and_the_floor_sentence():
+    errors = {"setosa": {"sse": 12.4, "half_sse": 6.2, "sse_01": 3.1, "half_sse_01": 1.55,
+                         "half_sse_raw": 8.0},
+              "versicolor": {"sse": 99.0, "half_sse": 49.5, "sse_01": 24.8,
+                             "half_sse_01": 12.4, "half_sse_raw": 61.0}}
+    assert adaline.closest_convention(errors) == "half_sse"
+
+
+def test_adaline_stop_reason():
+    unit = SimpleNamespace(sse_=[10.0, 9.0, 8.99999], tol=1e-4, n_epochs_=3, epochs=500)
+    assert adaline.stop_reason(unit) == "error change under tol"
+    unit = SimpleNamespace(sse_=[10.0, 9.0, 8.0], tol=1e-4, n_epochs_=3, epochs=3)
+    assert adaline.stop_reason(unit) == "epoch limit"
+
+
+# --------------------------------------------------------------------------- distillation
+
+
+@pytest.fixture()
+def teacher_and_data():
+    rng = np.random.default_rng(0)
+    x = rng.random((64, 784), dtype=np.float32)
+    y = rng.integers(0, 10, 64)
+    teacher = mlp([784, 8, 10], rng=1)
+    fit(teacher, softmax_cross_entropy, SGD(lr=0.1), x, y, epochs=1, batch_size=16, rng=0,
+        progress=False)
+    cfg = {**distillation.PRESETS["course"], "batch": 16}
+    return teacher, x, y, cfg
+
+
+@pytest.mark.parametrize("loss, use_labels", [(distill_logit_mse, False),
+                                              (SoftTargetLoss(4.0, 0.9), True)])
+def test_teacher_check_passes_when_frozen_and_fails_when_not(teacher_and_data, loss, use_labels):
+    teacher, x, y, cfg = teacher_and_data
+    labels = y if use_labels else None
+    _, unchanged = distillation.distill(mlp([784, 4, 10], rng=2), teacher, loss, x, labels,
+                                        cfg, epochs=1, seed=0)
+    assert not unchanged, "a trainable teacher handed to the optimizer must move"
+    teacher.freeze()
+    before = {k: v.copy() for k, v in teacher.state_dict().items()}
+    _, unchanged = distillation.distill(mlp([784, 4, 10], rng=2), teacher, loss, x, labels,
+                                        cfg, epochs=1, seed=0)
+    assert unchanged
+    for k, v in teacher.state_dict().items():
+        assert np.array_equal(v, before[k])
+
+
+def test_teacher_in_the_loop_gives_the_precomputed_loss(teacher_and_data):
+    teacher, x, y, _ = teacher_and_data
+    student = mlp([784, 4, 10], rng=2)
+    out = student.forward(x[:16])
+    loss = SoftTargetLoss(4.0, 0.9)
+    live, g_live = distillation.TeacherInTheLoop(teacher, loss)(out, x[:16], y[:16])
+    fixed, g_fixed = loss(out, teacher.predict(x[:16]), y[:16])
+    assert live == pytest.approx(fixed, rel=1e-5)
+    np.testing.assert_allclose(g_live, g_fixed, rtol=1e-4, atol=1e-7)
+
+
+def test_with_teacher_passes_the_schedule_through():
+    opt = distillation.WithTeacher(SGD(lr=0.1), mlp([4, 3, 2], rng=0).freeze())
+    schedule = cosine_schedule(0.1, 4)
+    opt.lr = schedule(2)
+    assert opt.optimizer.lr == pytest.approx(0.05) and opt.lr == opt.optimizer.lr
+
+
+def test_ablations_end_at_the_tuned_presets():
+    for module in (distillation, autoencoder_clustering):
+        steps = module.ablation_configs()
+        assert steps[0][2] == module.PRESETS["course"]
+        assert steps[-1][2] == module.PRESETS["tuned"]
+
+
+# --------------------------------------------------------------------------- seeds and schema
+
+
+def test_spread_and_its_printing():
+    one = spread([0.978])
+    assert one["sd"] is None and fmt_value(one, "pct") == "97.80% (one seed)"
+    three = spread([0.5, 0.6, 0.7])
+    assert three["sd"] == pytest.approx(0.1)
+    assert fmt_value(three, "pct") == "60.00% ± 10.00 (50.00%, 60.00%, 70.00%)"
+    ten = spread(list(range(10)))
+    assert fmt_value(ten, "int") == "4.5 ± 3.0 (0 to 9, 10 seeds)"
+    assert fmt_value(spread([500] * 4), "int") == "500 in all 4 seeds"
+    with pytest.raises(ValueError):
+        spread([1.0, float("nan")])
+
+
+def test_combine_seeds():
+    combined = combine_seeds([{"a": 1.0, "b": {"c": 2}, "s": "x", "ok": True},
+                              {"a": 3.0, "b": {"c": 4}, "s": "y", "ok": True}])
+    assert combined["a"]["mean"] == 2.0 and combined["b"]["c"]["values"] == [2, 4]
+    assert combined["s"] == {"x": 1, "y": 1} and combined["ok"] is True
+    with pytest.raises(KeyError):
+        combine_seeds([{"a": 1}, {"b": 1}])
+
+
+def test_a_missing_key_fails_loudly_never_a_dash():
+    with pytest.raises(KeyError, match="mri.3.test_accuracy"):
+        lookup({"mri": {"5": {}}}, "mri.3.test_accuracy", "madaline")
+    with pytest.raises(KeyError, match="one_layer_params"):
+        table("mcculloch_pitts", {"course": {"two_layer_params": 28}}, "mnist")
+
+
+def test_a_value_the_row_cannot_show_fails():
+    with pytest.raises(TypeError):
+        fmt_value(None, "pct")
+    with pytest.raises(TypeError):
+        fmt_value("97%", "pct")
+
+
+def test_every_study_declares_unique_rows_and_honest_course_figures():
+    for name, module in STUDIES.items():
+        keys = [row.key for row in module.ROWS]
+        assert len(keys) == len(set(keys)), name
+        for row in module.ROWS:
+            assert isinstance(row.course, (NotReported, str, int, float)), (name, row.key)
+            for outside in row.outside:
+                assert outside.source.conditions and "same machine" not in outside.source.conditions
