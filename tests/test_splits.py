@@ -33,7 +33,7 @@ def test_stratified_split_is_seeded_and_refuses_empty_sides():
 
 def test_mnist_splits_hold_out_validation_and_scale_with_training_constants(tmp_path):
     arrays = write_mnist_folder(tmp_path, n_train=120, n_test=20)
-    data = load_mnist(data_dir=tmp_path, download_ok=False)
+    data = load_mnist(data_dir=tmp_path, download_ok=False, verify=False)   # our own tiny files
     split = mnist_splits(data, 20, rng=0, n_train=100, n_test=10)
     assert (len(split["y_train"]), len(split["y_val"]), len(split["y_test"])) == (80, 20, 10)
     assert not set(split["train_index"]) & set(split["val_index"])
