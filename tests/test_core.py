@@ -113,7 +113,8 @@ def test_training_stays_float32():
 def test_nan_loss_stops_with_epoch_step_and_advice():
     x = np.ones((8, 2), np.float32) * 1e3
     model = mlp([2, 4, 1], rng=0)
-    with pytest.raises(FloatingPointError, match=r"epoch 1, step \d+.*lower the learning rate"):
+    with pytest.raises(FloatingPointError, match=r"epoch 1, step \d+.*lower the learning rate"), \
+            np.errstate(all="ignore"):
         fit(model, mse, SGD(lr=1e6), x, x[:, :1] * 1e3, epochs=5, batch_size=2, rng=0, progress=False)
 
 

@@ -199,5 +199,6 @@ def test_a_bad_first_loss_points_at_the_data_not_the_learning_rate():
     x = np.full((4, 2), 3e37, np.float32)
     model = mlp([2, 3, 1], rng=0)
     model.layers[0].params["W"][...] = 100.0             # the first layer's output overflows
-    with pytest.raises(FloatingPointError, match="before any update.*scale of the inputs"):
+    with pytest.raises(FloatingPointError, match="before any update.*scale of the inputs"), \
+            np.errstate(all="ignore"):
         fit(model, mse, SGD(0.1), x, np.zeros((4, 1)), progress=False)
