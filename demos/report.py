@@ -50,6 +50,12 @@ README_ROWS = [
     ("distillation", "teacher.test_accuracy"), ("distillation", "student.test_accuracy"),
     ("distillation", "student_kd_mse.test_accuracy"),
     ("distillation", "best_distilled.test_accuracy"),
+    # Shown when the sample is a --preset tuned run:
+    ("autoencoder", "ari.encoded.test", "tuned"),
+    ("distillation", "teacher.test_accuracy", "tuned"),
+    ("distillation", "best_distilled.test_accuracy", "tuned"),
+    ("distillation", "omitted.distilled.errors_on_digit", "tuned"),
+    ("distillation", "omitted.corrected.errors_on_digit", "tuned"),
 ]
 README_BEGIN = "<!-- sample results: begin -->"
 README_END = "<!-- sample results: end -->"
@@ -219,13 +225,17 @@ def readme_block(results, sample_dir="demos/sample"):
         "| study | measure | this run | the course reported |",
         "|---|---|---:|---|",
     ]
-    for name, key in README_ROWS:
+    for name, key, *preset in README_ROWS:
+        preset = preset[0] if preset else "course"
+        if preset not in results[name]:
+            continue
         module = STUDIES[name]
         row = row_by_key(module, key)
-        value = fmt_value(lookup(results[name]["course"]["numbers"], key, name), row.fmt)
+        value = fmt_value(lookup(results[name][preset]["numbers"], key, name), row.fmt)
         course = (fmt_course(row.course, row.fmt) if course_applies(module, s["dataset"])
                   else "(MNIST only)")
-        lines.append(f"| {SHORT_NAMES[name]} | {row.label} | {value} | {course} |")
+        label = row.label if preset == "course" else f"{PRESET_NAMES[preset]}: {row.label}"
+        lines.append(f"| {SHORT_NAMES[name]} | {label} | {value} | {course} |")
     lines.append(README_END)
     return "\n".join(lines)
 

@@ -23,18 +23,30 @@ class RandomShift:
         self.image_shape = tuple(int(v) for v in image_shape)
 
     def __call__(self, x, rng):
+        """Shift each row of ``x`` by offsets drawn from ``rng``; they are kept in
+        ``last_offsets`` so that a teacher can be shown the very same shifted images."""
+        self._check(x)
+        self.last_offsets = rng.integers(-self.max_shift, self.max_shift + 1, size=(2, len(x)))
+        return self.shift(x, *self.last_offsets)
+
+    def shift(self, x, dy, dx):
+        """Rows of ``x`` moved down by ``dy`` and right by ``dx`` pixels (one offset per row)."""
         h, w = self.image_shape
-        if x.ndim != 2 or x.shape[1] != h * w:
-            raise ValueError(f"RandomShift expects rows of {h} x {w} = {h * w} pixels, got shape {x.shape}")
         s = self.max_shift
-        n = len(x)
+        n = len(self._check(x))
         padded = np.zeros((n, h + 2 * s, w + 2 * s), dtype=x.dtype)
         padded[:, s:s + h, s:s + w] = x.reshape(n, h, w)
-        dy, dx = rng.integers(-s, s + 1, size=(2, n))
         # out[i, r, c] = image_i[r - dy_i, c - dx_i] = padded[i, r - dy_i + s, c - dx_i + s]
         rows = (np.arange(h)[None, :] - dy[:, None] + s)[:, :, None]     # (n, h, 1)
         cols = (np.arange(w)[None, :] - dx[:, None] + s)[:, None, :]     # (n, 1, w)
         return padded[np.arange(n)[:, None, None], rows, cols].reshape(n, h * w)
+
+    def _check(self, x):
+        h, w = self.image_shape
+        if not isinstance(x, np.ndarray) or x.ndim != 2 or x.shape[1] != h * w:
+            raise ValueError(f"RandomShift expects rows of {h} x {w} = {h * w} pixels, got shape "
+                             f"{np.shape(x)}")
+        return x
 
     def __repr__(self):
         return f"RandomShift({self.max_shift}, image_shape={self.image_shape})"

@@ -149,9 +149,10 @@ def fit(model, loss_fn, optimizer, x, targets, epochs=1, batch_size=32, rng=None
         bad = [k for k, p in model.params.items() if not np.isfinite(p).all()]
         if bad:                       # the last step of the epoch broke a weight
             bar.close()
+            lr = getattr(optimizer, "lr", None)
             raise NumericalError(
                 f"{name}: parameter {bad[0]} became NaN or infinite at epoch {epoch + 1}, step "
-                f"{n_steps} (the epoch's last update): {_ADVICE_LR} (lr now {getattr(optimizer, 'lr', None)})")
+                f"{n_steps} (the epoch's last update): {_ADVICE_LR} (lr now {lr})")
         history.epoch_seconds.append(time.perf_counter() - t0)
         history.epoch_loss.append(total / n_steps)
         history.batch_sizes.append(bs)

@@ -10,7 +10,8 @@ from demos import adaline, autoencoder_clustering, distillation, madaline
 from demos._common import combine_seeds
 from demos.report import STUDIES, table
 from demos.schema import NotReported, fmt_value, lookup, spread
-from scratchnn import SGD, SoftTargetLoss, cosine_schedule, distill_logit_mse, fit, mlp
+from scratchnn import (SGD, Dense, Identity, RandomShift, Sequential, SoftTargetLoss, cosine_schedule,
+                       distill_logit_mse, fit, mlp)
 from scratchnn import softmax_cross_entropy
 from scratchnn.adaline import Madaline
 from scratchnn.datasets import make_moons
@@ -151,6 +152,30 @@ def test_teacher_in_the_loop_gives_the_precomputed_loss(teacher_and_data):
     fixed, g_fixed = loss(out, teacher.predict(x[:16]), y[:16])
     assert live == pytest.approx(fixed, rel=1e-5)
     np.testing.assert_allclose(g_live, g_fixed, rtol=1e-4, atol=1e-7)
+
+
+def test_the_teacher_in_the_loop_sees_the_students_shifted_images(teacher_and_data):
+    teacher, x, y, _ = teacher_and_data
+    shift = RandomShift(2)
+    shifted = shift(x[:16], np.random.default_rng(3))          # what fit hands the student
+    student = mlp([784, 4, 10], rng=2)
+    out = student.forward(shifted)
+    loss = SoftTargetLoss(4.0, 0.9)
+    live, _ = distillation.TeacherInTheLoop(teacher, loss, shift)(out, x[:16], y[:16])
+    assert live == pytest.approx(loss(out, teacher.predict(shifted), y[:16])[0], rel=1e-5)
+    assert live != pytest.approx(loss(out, teacher.predict(x[:16]), y[:16])[0], rel=1e-5)
+
+
+def test_bias_for_share_by_hand():
+    # One output layer whose logits are the inputs: rows (0, 1), (0, 2), (0, 3), (0, 4).
+    model = Sequential([Dense(2, 2, rng=0), Identity()])
+    model.layers[0].params["W"][...] = np.eye(2)
+    x = np.array([[0, 1], [0, 2], [0, 3], [0, 4]], np.float32)
+    # Class 0 wins a row once its bias is raised past the row's class-1 logit: half the rows
+    # need a raise just above 2, all of them just above 4.
+    assert distillation.bias_for_share(model, x, 0, 0.5) == pytest.approx(2.0, abs=1e-6)
+    assert distillation.bias_for_share(model, x, 0, 1.0) == pytest.approx(4.0, abs=1e-6)
+    assert distillation.bias_for_share(model, x, 1, 0.5) == 0.0
 
 
 def test_with_teacher_passes_the_schedule_through():
