@@ -213,9 +213,16 @@ def write_report(path, results):
 def readme_block(results, sample_dir="demos/sample"):
     """The README's table of one full run, between the markers (what the test compares)."""
     s = results["settings"]
+    course_seconds = sum(results[name]["course"]["seconds"] for name in STUDIES
+                         if "course" in results.get(name, {}))
+    how = (f"One full run of `python -m demos --preset {s['preset']}` on {s['cpus']} CPUs, "
+           f"{results['total_seconds'] / 60:.1f} minutes in all, of which the course's settings "
+           f"(what `python -m demos` runs) took {course_seconds / 60:.1f}."
+           if s["preset"] != "course" else
+           f"One full run on {s['cpus']} CPUs, {results['total_seconds'] / 60:.1f} minutes in all.")
     lines = [
         README_BEGIN,
-        f"One full run on {s['cpus']} CPUs, {results['total_seconds'] / 60:.1f} minutes in all. "
+        f"{how} "
         f"Small studies: {seed_range(s['small_seeds'])}; MNIST studies: "
         f"{seed_range(s['mnist_seeds'])}. Numbers from "
         f"[`{sample_dir}/results.json`]({sample_dir}/results.json); the full report, with every "
