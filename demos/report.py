@@ -217,7 +217,7 @@ def readme_block(results, sample_dir="demos/sample"):
                          if "course" in results.get(name, {}))
     how = (f"One full run of `python -m demos --preset {s['preset']}` on {s['cpus']} CPUs, "
            f"{results['total_seconds'] / 60:.1f} minutes in all, of which the course's settings "
-           f"(what `python -m demos` runs) took {course_seconds / 60:.1f}."
+           f"(what `python -m demos` runs) took {course_seconds / 60:.1f} minutes."
            if s["preset"] != "course" else
            f"One full run on {s['cpus']} CPUs, {results['total_seconds'] / 60:.1f} minutes in all.")
     lines = [
