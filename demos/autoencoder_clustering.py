@@ -17,7 +17,7 @@ import time
 import numpy as np
 
 from demos._common import (DATASET_NAMES, TAB10, against_course, command_line, combine_seeds,
-                           mnist_seed_split, plt, save, seed_range, split_sizes)
+                           mnist_seed_split, over_seeds, plt, save, seed_range, split_sizes)
 from demos.schema import Outside, Row, Source
 from scratchnn import Adam, L2Penalty, WeightedMSE, cosine_schedule, fit
 from scratchnn.autoencoder import build_autoencoder, pixel_importance_weights
@@ -180,12 +180,8 @@ def run(out="results", quick=False, seed=0, preset="course", dataset="mnist", da
     if preset == "ablation":
         return run_ablation(data, seed_list, quick, dataset, verbose)
     cfg = quick_config(PRESETS[preset], quick)
-    per_seed, first = [], None
-    for s in seed_list:
-        split, model_seq = mnist_seed_split(data, s, quick)
-        numbers, artefacts = measure(cfg, split, model_seq, s, verbose)
-        per_seed.append(numbers)
-        first = first or (split, artefacts)
+    per_seed, first = over_seeds(data, seed_list, quick,
+                                 lambda split, seq, s: measure(cfg, split, seq, s, verbose))
     numbers = combine_seeds(per_seed)
     numbers.update(seeds=seed_list, preset=preset, dataset=dataset, sizes=split_sizes(first[0]),
                    epochs=cfg["epochs"], n_init=cfg["n_init"], codes=cfg["codes"],

@@ -19,7 +19,7 @@ import hashlib
 import numpy as np
 
 from demos._common import (DATASET_NAMES, TAB10, against_course, base_parser, combine_seeds,
-                           item_word, mnist_options, mnist_seed_split, pct, pct_spread, plt,
+                           item_word, mnist_options, mnist_seed_split, over_seeds, pct, pct_spread, plt,
                            print_numbers, save, seed_range, split_sizes)
 from demos.schema import NotReported, Outside, Row, Source, count
 from scratchnn import (SGD, RandomShift, SoftTargetLoss, cosine_schedule, distill_logit_mse, fit,
@@ -163,7 +163,8 @@ class TeacherInTheLoop:
     def __call__(self, student_logits, images, *labels):
         if self.augment is not None:
             images = self.augment.shift(images, *self.augment.last_offsets)
-        return self.loss(student_logits, self.teacher.forward(images), *labels)
+        # predict: evaluation mode, so a teacher trained with dropout gives its full output
+        return self.loss(student_logits, self.teacher.predict(images), *labels)
 
 
 class WithTeacher:
@@ -177,14 +178,15 @@ class WithTeacher:
     """
 
     def __init__(self, optimizer, teacher):
-        object.__setattr__(self, "optimizer", optimizer)
-        object.__setattr__(self, "teacher", teacher)
+        self.optimizer, self.teacher = optimizer, teacher
 
-    def __getattr__(self, name):             # lr and the rest: the wrapped optimizer's
-        return getattr(self.optimizer, name)
+    @property
+    def lr(self):                            # fit sets lr each epoch for a schedule
+        return self.optimizer.lr
 
-    def __setattr__(self, name, value):      # fit sets lr each epoch for a schedule
-        setattr(self.optimizer, name, value)
+    @lr.setter
+    def lr(self, value):
+        self.optimizer.lr = value
 
     def step(self, params, grads):
         teacher_params = {f"teacher.{k}": v for k, v in self.teacher.params.items()}
@@ -261,21 +263,29 @@ def train_students(cfg, split, teacher, student_seq, seed, verbose):
     return models, histories, unchanged
 
 
-def bias_for_share(model, x, digit, share):
-    """The smallest raise of the output bias of ``digit`` after which at least ``share`` of
-    the rows of ``x`` are predicted as ``digit`` (bisection: the share only grows with it)."""
-    logits = model.predict(x).astype(np.float64)
-    onehot = np.arange(logits.shape[1]) == digit
+def with_raised_bias(model, digit, shift):
+    """A copy of ``model`` whose output bias for ``digit`` is raised by ``shift``."""
+    raised = copy.deepcopy(model)
+    raised.layers[-2].params["b"][digit] += shift           # the output Dense's bias
+    return raised
 
+
+def bias_for_share(model, x, digit, share):
+    """The smallest raise of the output bias of ``digit`` (to bisection's precision) after
+    which at least ``share`` of the rows of ``x`` are predicted as ``digit``.
+
+    The share only grows with the raise, so bisection finds it; each trial is scored on
+    the raised model itself, in its own dtype, so the raise returned really reaches it.
+    """
     def predicted_share(shift):
-        return float(np.mean((logits + shift * onehot).argmax(axis=1) == digit))
+        return float(np.mean(predict_classes(with_raised_bias(model, digit, shift), x) == digit))
 
     low, high = 0.0, 1.0
     if predicted_share(low) >= share:
         return low
     while predicted_share(high) < share:
         low, high = high, 2 * high
-    for _ in range(50):
+    for _ in range(30):
         middle = (low + high) / 2
         low, high = (low, middle) if predicted_share(middle) >= share else (middle, high)
     return high
@@ -297,12 +307,11 @@ def omitted_class(cfg, split, teacher, student_seq, seed, digit, class_names, ve
     train(f"without {digit}, labels", plain, softmax_cross_entropy, y, x, cfg,
           cfg["student_epochs"], seed, verbose, augment=jitter(cfg))
     distilled = mlp([784, 128, 64, 10], rng=np.random.default_rng(init))
-    distill(distilled, teacher, SoftTargetLoss(TEMPERATURE, ALPHA), x, y, cfg,
-            cfg["student_epochs"], seed, None, verbose, f"without {digit}, distilled")
+    _, unchanged = distill(distilled, teacher, SoftTargetLoss(TEMPERATURE, ALPHA), x, y, cfg,
+                           cfg["student_epochs"], seed, None, verbose, f"without {digit}, distilled")
     prior = float(np.mean(split["y_train"] == digit))
     shift = bias_for_share(distilled, split["x_val"], digit, prior)
-    corrected = copy.deepcopy(distilled)
-    corrected.layers[-2].params["b"][digit] += shift          # the output Dense's bias
+    corrected = with_raised_bias(distilled, digit, shift)
     y_test, numbers, predictions = split["y_test"], {}, {}
     is_digit = y_test == digit
     for key, model in (("plain", plain), ("distilled", distilled), ("corrected", corrected)):
@@ -314,7 +323,7 @@ def omitted_class(cfg, split, teacher, student_seq, seed, digit, class_names, ve
                                                           == digit))}
     numbers.update(digit=digit, class_name=class_names[digit], digit_test_images=int(is_digit.sum()),
                    transfer_size=int(keep.sum()), prior_share=prior, bias_shift=shift)
-    return numbers, predictions
+    return numbers, predictions, unchanged
 
 
 def measure(cfg, split, model_seq, seed, verbose, omit, class_names):
@@ -322,8 +331,9 @@ def measure(cfg, split, model_seq, seed, verbose, omit, class_names):
     teacher_seq, student_seq = model_seq.spawn(2)
     teacher, teacher_history = train_teacher(cfg, split, teacher_seq, seed, verbose)
     models, histories, unchanged = train_students(cfg, split, teacher, student_seq, seed, verbose)
-    omitted, omitted_predictions = omitted_class(cfg, split, teacher, student_seq, seed, omit,
-                                                 class_names, verbose)
+    omitted, omitted_predictions, unchanged_too = omitted_class(cfg, split, teacher, student_seq,
+                                                               seed, omit, class_names, verbose)
+    unchanged &= unchanged_too
     models, histories = {"teacher": teacher, **models}, {"teacher": teacher_history, **histories}
     numbers, predictions = {}, {}
     for key, model in models.items():
@@ -370,12 +380,8 @@ def run(out="results", quick=False, seed=0, preset="course", dataset="mnist", da
     if preset == "ablation":
         return run_ablation(data, seed_list, quick, dataset, verbose)
     cfg = quick_config(PRESETS[preset], quick)
-    per_seed, first = [], None
-    for s in seed_list:
-        split, model_seq = mnist_seed_split(data, s, quick)
-        numbers, artefacts = measure(cfg, split, model_seq, s, verbose, omit, data["class_names"])
-        per_seed.append(numbers)
-        first = first or (split, artefacts)
+    per_seed, first = over_seeds(data, seed_list, quick, lambda split, seq, s: measure(
+        cfg, split, seq, s, verbose, omit, data["class_names"]))
     chosen = count(NAMES[n["best_distilled"].pop("chosen")] for n in per_seed)
     unchanged = count(n.pop("teacher_unchanged_by_distillation") for n in per_seed)
     numbers = combine_seeds(per_seed)
@@ -566,7 +572,8 @@ def describe(n):
     sizes, cfg = n["sizes"], n["settings"]
     chosen = ", ".join(f"{name} in {c} of {k}" for name, c in n["best_distilled"]["chosen"].items())
     unchanged = n["teacher_unchanged_by_distillation"]
-    check = ("bit-identical after both distillations in every seed" if set(unchanged) == {"yes"}
+    check = ("bit-identical after the three distillations in every seed"
+             if set(unchanged) == {"yes"}
              else f"CHANGED by distillation ({unchanged})")
     return (
         "A large teacher is trained on the labels; a small student is then trained to imitate "
@@ -623,8 +630,9 @@ def describe_omitted(o, word, k):
            f": in this run the soft targets did not teach it to recognise most {name}s")
         + f". Its bias for {name} is then raised by "
         f"{o['bias_shift']['mean']:.2f}, the smallest raise at which the share of validation "
-        f"images it predicts as {name} reaches that class's share of the training labels "
-        f"({100 * o['prior_share']['mean']:.1f}%; the validation labels are not used): "
+        f"images it predicts as {name} ({100 * corrected['validation_share']['mean']:.2f}%) "
+        f"reaches that class's share of the training labels "
+        f"({100 * o['prior_share']['mean']:.2f}%; the validation labels are not used): "
         f"{_count(corrected['errors_on_digit'])} errors on {name}s and "
         f"{_count(corrected['test_errors'])} in all{mean}.")
 

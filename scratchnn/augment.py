@@ -34,6 +34,11 @@ class RandomShift:
         h, w = self.image_shape
         s = self.max_shift
         n = len(self._check(x))
+        dy, dx = np.asarray(dy), np.asarray(dx)
+        if dy.shape != (n,) or dx.shape != (n,) or max(np.abs(dy).max(initial=0),
+                                                        np.abs(dx).max(initial=0)) > s:
+            raise ValueError(f"shift needs one offset per row in each of dy, dx, each at most "
+                             f"{s} pixels, got shapes {dy.shape}, {dx.shape}")
         padded = np.zeros((n, h + 2 * s, w + 2 * s), dtype=x.dtype)
         padded[:, s:s + h, s:s + w] = x.reshape(n, h, w)
         # out[i, r, c] = image_i[r - dy_i, c - dx_i] = padded[i, r - dy_i + s, c - dx_i + s]

@@ -111,7 +111,7 @@ def kl_divergence(q, p):
     n = len(q)
     positive = p > 0
     loss = float(np.sum(p[positive] * np.log(p[positive] / q[positive]))) / n
-    return loss, -p / (n * q)
+    return loss, np.where(positive, -p / (n * np.where(positive, q, 1)), 0).astype(q.dtype)
 
 
 class Concat(Sequential):
@@ -128,6 +128,8 @@ class Concat(Sequential):
 
     def backward(self, dout, input_grad=True):
         """dout (N, sum of widths) -> dx (N, D): each branch gets its columns of dout."""
+        if getattr(self, "_widths", None) is None:
+            raise ValueError("Concat.backward called before forward: run forward(x) first")
         splits = np.cumsum(self._widths)[:-1]
         parts = np.split(dout, splits, axis=1)
         dxs = [layer.backward(part, input_grad=input_grad) for layer, part in zip(self.layers, parts)]
@@ -148,7 +150,7 @@ class IDECLoss:
     """gamma KL(P || Q) + MSE(reconstruction, x) on the joined output [q, reconstruction].
 
     Called as ``loss(output, p, x)`` with output (N, K + D), p (N, K), x (N, D).
-    gamma = 0 is a plain autoencoder; DEC is IDEC without the decoder.
+    DEC is IDEC without the decoder.
     """
 
     def __init__(self, n_clusters, gamma=0.1):
@@ -174,8 +176,8 @@ class DEC:
     optimizer         updates encoder, decoder and centres (state by parameter name).
 
     ``fit(x)`` starts the centres with k-means on the codes and returns self; afterwards
-    ``labels_`` (hard assignments of x), ``history`` (per refresh: step, fraction changed,
-    loss) and ``predict(x)``.
+    ``labels_`` (hard assignments of x), ``initial_centers_`` (from k-means), ``history``
+    (per refresh: step, fraction changed, mean largest q, loss) and ``predict(x)``.
     """
 
     def __init__(self, encoder, optimizer, n_clusters=10, decoder=None, gamma=0.1, alpha=1.0,
@@ -204,6 +206,7 @@ class DEC:
         return Sequential([*self.encoder.layers, self.assignment]).predict(x)
 
     def predict(self, x):
+        """The cluster of each row of x: the largest soft assignment."""
         if self.assignment is None:
             raise ValueError("this DEC is not fitted yet; call fit(x) first")
         return self.soft_assignments(x).argmax(axis=1)
@@ -212,7 +215,8 @@ class DEC:
         x = check_array(x, "x", ndim=2, dtype=self.encoder.dtype)
         codes = self.encoder.predict(x)
         km = KMeans(self.n_clusters, n_init=self.n_init, rng=self.rng).fit(codes)
-        self.assignment = StudentTAssignment(km.cluster_centers_.astype(codes.dtype), self.alpha)
+        self.initial_centers_ = km.cluster_centers_.astype(codes.dtype)
+        self.assignment = StudentTAssignment(self.initial_centers_, self.alpha)
         model = self._model()
         if self.decoder is None:
             loss = lambda out, p: kl_divergence(out, p)        # noqa: E731
@@ -226,7 +230,8 @@ class DEC:
             new_labels = q.argmax(axis=1)
             changed = float(np.mean(new_labels != labels))
             labels = new_labels
-            self.history.append({"step": steps, "changed": changed})
+            self.history.append({"step": steps, "changed": changed,
+                                 "confidence": float(q.max(axis=1).mean())})
             if self.verbose:
                 print(f"  DEC step {steps}: {100 * changed:.2f}% of points changed cluster", flush=True)
             if steps > 0 and changed < self.tol:
@@ -241,6 +246,8 @@ class DEC:
                     rng=self.rng, progress=False, name="DEC" if self.decoder is None else "IDEC")
             self.history[-1]["loss"] = h.epoch_loss[-1]
             steps += len(h.loss)
+        if steps >= self.max_steps:          # stopped by the step limit: label the final model
+            labels = self.predict(x)
         self.labels_ = labels
         self.n_steps_ = steps
         return self

@@ -19,7 +19,7 @@ import copy
 
 import numpy as np
 
-from .layers import Sequential
+from .layers import Sequential, leaf_layers
 
 
 class GradientCheckError(ValueError):
@@ -71,7 +71,7 @@ def float64_copy(layer):
     at the new array too, so a layer that keeps its own alias is checked as written.
     """
     clone = copy.deepcopy(layer)
-    leaves = _leaves(clone)
+    leaves = leaf_layers(clone)
     for leaf in leaves:
         for table in (leaf.params, leaf.grads):
             for name, old in list(table.items()):
@@ -82,12 +82,6 @@ def float64_copy(layer):
                         if value is old:
                             setattr(leaf, attr, new)
     return clone
-
-
-def _leaves(layer):
-    if isinstance(layer, Sequential):
-        return [leaf for sub in layer.layers for leaf in _leaves(sub)]
-    return [layer]
 
 
 def _named_params(layer):
@@ -113,12 +107,14 @@ def _analytic(grads_now, params, where):
     return out
 
 
-def _poison(params, grads_now):
-    """Fill the gradient arrays with NaN before backward, so one that backward forgets
-    to write shows up as NaN (an infinite error) instead of passing on a stale value."""
-    for name, g in grads_now().items():
-        if name in params and isinstance(g, np.ndarray) and g.dtype.kind == "f":
-            g.fill(np.nan)
+def _prepare(layer):
+    """Training mode, one dropout mask for all the forwards of the check, and no gradients
+    left from before: one that backward forgets is then missing, an error, not stale."""
+    for leaf in leaf_layers(layer):
+        leaf.training = True
+        leaf.grads.clear()
+        if hasattr(leaf, "hold_mask"):
+            leaf.hold_mask = True
 
 
 def check_layer(layer, x, dout=None, rng=0, h=1e-5):
@@ -128,20 +124,17 @@ def check_layer(layer, x, dout=None, rng=0, h=1e-5):
     gradient ``dout``, so every output element matters. Returns
     ``{'x': err, name: err, ...}`` for the input and every parameter (a
     Sequential's parameters by their dotted names). The layer is checked in
-    training mode on a float64 copy; ``layer`` itself is not changed.
+    training mode, with one dropout mask throughout, on a float64 copy;
+    ``layer`` itself is not changed.
     """
     layer = float64_copy(layer)
-    if isinstance(layer, Sequential):
-        layer.train()
-    else:
-        layer.training = True
+    _prepare(layer)
     x = np.array(x, dtype=np.float64)
     params, grads_now = _named_params(layer)
     out = layer.forward(x.copy())
     if dout is None:
         dout = np.random.default_rng(rng).standard_normal(np.shape(out))
     dout = np.asarray(dout, dtype=np.float64)
-    _poison(params, grads_now)
     dx = layer.backward(dout.copy())
     analytic = _analytic(grads_now, params, repr(layer))
 
@@ -172,7 +165,8 @@ def check_model(model, loss_fn, x, *targets, penalty=None, h=1e-5):
     computes it. Returns ``{name: err}`` for every trainable parameter. The model
     is checked in training mode on a float64 copy; ``model`` is not changed.
     """
-    model = float64_copy(model).train()
+    model = float64_copy(model)
+    _prepare(model)
     x = np.array(x, dtype=np.float64)
     targets = tuple(np.asarray(t, dtype=np.float64) if np.asarray(t).dtype.kind == "f" else t
                     for t in targets)
@@ -187,7 +181,6 @@ def check_model(model, loss_fn, x, *targets, penalty=None, h=1e-5):
         return value
 
     _, dout = loss_fn(model.forward(x), *targets)
-    _poison(params, lambda: model.grads)
     model.backward(dout, input_grad=False)
     grads = {name: g for name, g in model.grads.items()}
     if penalty is not None:

@@ -3,10 +3,11 @@
 The contract every layer keeps (batch first, shapes ``(N, D)``):
 
 * ``forward(x)`` returns the output and keeps only what ``backward`` needs.
-* ``backward(dout)`` takes dL/d(output), returns dL/d(input) and sets
-  ``layer.grads[name]`` to dL/d(param) for every ``layer.params[name]``, an array
-  of the parameter's shape. Assigning a new array or writing into the old one
-  are both fine: the training loop reads ``grads`` after each ``backward``.
+* ``backward(dout)`` takes dL/d(output), returns dL/d(input) and assigns
+  ``layer.grads[name] = dL/d(param)`` for every ``layer.params[name]``, an array
+  of the parameter's shape. The training loop empties ``grads`` before each
+  ``backward`` (:meth:`Sequential.clear_grads`) and reads it after, so a gradient
+  that backward forgets is missing, an error, never a stale or zero array.
   Gradients are overwritten, never accumulated: a loss made of several terms
   (hard and soft labels in distillation) adds them *before* ``backward``.
 * ``backward`` never modifies ``dout`` or anything cached by ``forward``, and
@@ -101,8 +102,6 @@ class Dense(Layer):
         std = np.sqrt(gain / self.n_in)
         self.params["W"] = (rng.standard_normal((self.n_in, self.n_out)) * std).astype(dtype)
         self.params["b"] = np.zeros(self.n_out, dtype=dtype)
-        self.grads["W"] = np.zeros_like(self.params["W"])
-        self.grads["b"] = np.zeros_like(self.params["b"])
         self._x = None
 
     def forward(self, x):
@@ -214,7 +213,8 @@ class Dropout(Layer):
 
     ``fit`` switches a model to training mode and ``predict`` to evaluation, so a
     model is never evaluated with dropout on by accident. ``hold_mask = True``
-    reuses the last mask (for a gradient check, which calls forward many times).
+    reuses the last mask: the gradient checks set it on their copy of a model, since
+    they call forward many times; ``fit`` refuses a model with it on.
     """
 
     def __init__(self, p=0.5, rng=None):
@@ -296,6 +296,11 @@ class Sequential(Layer):
         for layer in getattr(self, "layers", ()):
             layer.training = bool(value)
 
+    def clear_grads(self):
+        """Empty every layer's ``grads`` (``fit`` does it before each ``backward``)."""
+        for leaf in leaf_layers(self):
+            leaf.grads.clear()
+
     def freeze(self):
         """Make every layer non-trainable; returns the model."""
         self.trainable = False
@@ -326,10 +331,10 @@ class Sequential(Layer):
 
     @property
     def dtype(self):
-        state = self.state_dict()
-        if not state:
-            raise ValueError(f"{self!r} has no parameters, so no dtype; add a Dense layer")
-        return next(iter(state.values())).dtype
+        for layer in self.layers:
+            for p in _all_params(layer).values():
+                return p.dtype
+        raise ValueError(f"{self!r} has no parameters, so no dtype; add a Dense layer")
 
     def forward(self, x):
         """x: (N, n_in) -> output of the last layer."""
@@ -356,7 +361,15 @@ class Sequential(Layer):
         finally:
             for layer, mode in zip(self.layers, was_training):
                 layer.training = mode
-        return np.concatenate(outs) if outs else np.zeros((0, self.output_width(self.n_in)), self.dtype)
+        if not outs:
+            return np.zeros((0, self.output_width(self.n_in)), self.dtype)
+        out = np.concatenate(outs)
+        if not np.isfinite(out).all():     # the input was checked: the weights are broken
+            bad = [k for k, p in self.state_dict().items() if not np.isfinite(p).all()]
+            cause = f"parameter {bad[0]} holds NaN or infinity" if bad else "a layer overflowed"
+            raise NonFiniteError(f"the model's output is not finite ({cause}); its weights "
+                                 "cannot be used for predictions: retrain it")
+        return out
 
     def output_width(self, n_in):
         for layer in self.layers:
@@ -427,6 +440,13 @@ class Sequential(Layer):
         return f"Sequential([{inner}])"
 
 
+def leaf_layers(layer):
+    """The layers that hold parameters and compute, with nested Sequentials opened."""
+    if isinstance(layer, Sequential):
+        return [leaf for sub in layer.layers for leaf in leaf_layers(sub)]
+    return [layer]
+
+
 def _trainable(layer, what):
     """A layer's params (or grads) that optimizers may update."""
     if isinstance(layer, Sequential):
@@ -454,6 +474,9 @@ def mlp(sizes, activation=ReLU, output=Identity, dropout=0.0, rng=None, dtype=np
     if len(sizes) < 2:
         raise ValueError(f"sizes needs at least an input and an output width, got {sizes}")
     rng = np.random.default_rng(rng)
+    # The masks draw from their own stream, so adding dropout leaves the initial weights as
+    # they were without it (a fair comparison).
+    mask_rng = np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0]) if dropout else None
     layers = []
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         last = i == len(sizes) - 2
@@ -461,7 +484,7 @@ def mlp(sizes, activation=ReLU, output=Identity, dropout=0.0, rng=None, dtype=np
         gain = 2.0 if act is ReLU else 1.0
         layers += [Dense(n_in, n_out, rng=rng, gain=gain, dtype=dtype), act()]
         if dropout and not last:
-            layers.append(Dropout(dropout, rng=rng.integers(2**63)))
+            layers.append(Dropout(dropout, rng=mask_rng))
     return Sequential(layers)
 
 

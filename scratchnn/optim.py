@@ -125,7 +125,7 @@ class Adam(Optimizer):
     # ``step`` above allocates seven model-sized temporaries per step; for the course's
     # autoencoder (0.94 M parameters, 1,200 steps an epoch) that costs about 10% of the
     # training time. ``step_in_place`` does the same arithmetic through one scratch array
-    # per parameter. ``fit`` uses it when an optimizer has it; tests/test_core.py checks
+    # per parameter. ``fit`` uses it when an optimizer has it; tests/test_extending.py checks
     # that both give the same parameters after 100 steps.
     def step_in_place(self, params, grads):
         """:meth:`step` with every temporary written into one scratch array per parameter."""

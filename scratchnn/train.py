@@ -6,7 +6,7 @@ import time
 import numpy as np
 
 from .checks import NonFiniteError, NumericalError, check_array, check_labels, check_positive
-from .layers import check_input
+from .layers import check_input, leaf_layers
 
 
 class History:
@@ -107,6 +107,11 @@ def fit(model, loss_fn, optimizer, x, targets, epochs=1, batch_size=32, rng=None
     # Speed device: an optimizer may offer ``step_in_place``, the same update as ``step``
     # without model-sized temporaries (see Adam in optim.py); the loop prefers it.
     optimizer_step = getattr(optimizer, "step_in_place", optimizer.step)
+    held = [layer for layer in leaf_layers(model) if getattr(layer, "hold_mask", False)]
+    if held:
+        raise ValueError(f"{held[0]!r} has hold_mask on: every batch would reuse one dropout mask; "
+                         "set hold_mask = False before training")
+    was_training = [layer.training for layer in model.layers]
     model.train()
     for epoch in range(epochs):
         bs = batch_size(epoch) if callable(batch_size) else batch_size
@@ -128,6 +133,7 @@ def fit(model, loss_fn, optimizer, x, targets, epochs=1, batch_size=32, rng=None
                 bar.close()
                 raise NumericalError(_divergence_message(
                     name, epoch, step, np.nan, np.nan, out, model.params, optimizer)) from err
+            model.clear_grads()
             model.backward(dout, input_grad=False)
             params, grads = model.params, model.grads
             check_gradients(model, params, grads)
@@ -165,6 +171,8 @@ def fit(model, loss_fn, optimizer, x, targets, epochs=1, batch_size=32, rng=None
             print(f"{name} epoch {epoch + 1}/{epochs} loss {history.epoch_loss[-1]:.4f}{extra} "
                   f"({history.epoch_seconds[-1]:.1f} s)", file=stream, flush=True)
     bar.close()
+    for layer, mode in zip(model.layers, was_training):     # back to the modes it came with
+        layer.training = mode
     return history
 
 

@@ -158,6 +158,8 @@ def test_summary_lists_layers_and_total():
 def test_sequential_names_parameters_by_index():
     model = Sequential([Dense(2, 3, rng=0), Tanh(), Dense(3, 1, rng=0)])
     assert list(model.params) == ["0.W", "0.b", "2.W", "2.b"]
+    assert model.grads == {}                     # no gradient before a backward
+    model.backward(np.ones((4, 1), np.float32) - model.forward(np.ones((4, 2), np.float32)))
     assert list(model.grads) == list(model.params)
     assert model.params["2.W"] is model.layers[2].params["W"]
 

@@ -48,6 +48,7 @@ def test_target_distribution_by_hand():
     # q rows (0.8, 0.2) and (0.4, 0.6): f = (1.2, 0.8); q^2 / f = (0.5333, 0.05) and (0.1333, 0.45)
     p = target_distribution(np.array([[0.8, 0.2], [0.4, 0.6]]))
     np.testing.assert_allclose(p[0], np.array([0.64 / 1.2, 0.04 / 0.8]) / (0.64 / 1.2 + 0.04 / 0.8))
+    np.testing.assert_allclose(p[1], np.array([0.16 / 1.2, 0.36 / 0.8]) / (0.16 / 1.2 + 0.36 / 0.8))
     assert p[0, 0] > 0.8 and p[1, 1] > 0.6          # P is sharper than Q
 
 
@@ -101,3 +102,21 @@ def test_dec_and_idec_recover_separated_clusters_and_stop_by_tolerance():
         assert adjusted_rand_score(y, dec.labels_) > 0.95
         assert dec.history[-1]["changed"] < 0.001 and dec.n_steps_ < 2000
         np.testing.assert_array_equal(dec.predict(x), dec.labels_)
+        assert not np.allclose(dec.assignment.params["centers"], dec.initial_centers_)
+
+
+def test_dec_sharpens_the_assignments_it_is_trained_on():
+    x, y = blobs()
+    dec = DEC(Sequential([Dense(4, 2, rng=1), Identity()]), Adam(0.01), n_clusters=3, batch_size=30,
+              update_interval=5, tol=0.0, max_steps=200, rng=0, verbose=False).fit(x)
+    confidence = [h["confidence"] for h in dec.history]          # mean of max_j q_ij
+    assert len(confidence) >= 20 and confidence[-1] > confidence[0] + 0.05, confidence
+    assert adjusted_rand_score(y, dec.labels_) > 0.95
+
+
+def test_dec_labels_describe_the_final_model_when_stopped_by_the_step_limit():
+    x, _ = blobs()
+    dec = DEC(Sequential([Dense(4, 2, rng=1), Identity()]), Adam(0.05), n_clusters=3, batch_size=30,
+              update_interval=5, tol=0.0, max_steps=12, rng=0, verbose=False).fit(x)
+    assert dec.n_steps_ >= 12
+    np.testing.assert_array_equal(dec.labels_, dec.predict(x))

@@ -11,7 +11,7 @@ from demos._common import combine_seeds
 from demos.report import STUDIES, table
 from demos.schema import NotReported, fmt_value, lookup, spread
 from scratchnn import (SGD, Dense, Identity, RandomShift, Sequential, SoftTargetLoss, cosine_schedule,
-                       distill_logit_mse, fit, mlp)
+                       distill_logit_mse, fit, mlp, predict_classes)
 from scratchnn import softmax_cross_entropy
 from scratchnn.adaline import Madaline
 from scratchnn.datasets import make_moons
@@ -164,6 +164,32 @@ def test_the_teacher_in_the_loop_sees_the_students_shifted_images(teacher_and_da
     live, _ = distillation.TeacherInTheLoop(teacher, loss, shift)(out, x[:16], y[:16])
     assert live == pytest.approx(loss(out, teacher.predict(shifted), y[:16])[0], rel=1e-5)
     assert live != pytest.approx(loss(out, teacher.predict(x[:16]), y[:16])[0], rel=1e-5)
+
+
+def test_a_dropout_teacher_in_the_loop_gives_its_full_deterministic_output(teacher_and_data):
+    _, x, y, _ = teacher_and_data
+    teacher = mlp([784, 16, 10], dropout=0.5, rng=1).freeze()
+    teacher.train()                                 # as fit leaves a model it was given so
+    loss = distillation.TeacherInTheLoop(teacher, SoftTargetLoss(4.0, 0.9))
+    out = mlp([784, 4, 10], rng=2).forward(x[:16])
+    first, second = loss(out, x[:16], y[:16])[0], loss(out, x[:16], y[:16])[0]
+    assert first == second == SoftTargetLoss(4.0, 0.9)(out, teacher.predict(x[:16]), y[:16])[0]
+
+
+def test_the_raised_bias_really_reaches_the_share_in_float32():
+    rng = np.random.default_rng(0)
+    model = mlp([5, 8, 4], rng=0)
+    x = rng.standard_normal((301, 5)).astype(np.float32)
+    initial = np.mean(predict_classes(model, x) == 2)
+    assert distillation.bias_for_share(model, x, 2, initial / 2) == 0.0   # reached already
+    for share in (0.37, 0.5, 0.8):
+        assert share > initial
+        shift = distillation.bias_for_share(model, x, 2, share)
+        raised = distillation.with_raised_bias(model, 2, shift)
+        assert raised.layers[-2].params["b"].dtype == np.float32
+        assert np.mean(predict_classes(raised, x) == 2) >= share
+        lower = distillation.with_raised_bias(model, 2, shift - 1e-3)
+        assert np.mean(predict_classes(lower, x) == 2) < share      # and it is the smallest
 
 
 def test_bias_for_share_by_hand():

@@ -23,9 +23,14 @@ def test_dropout_is_on_while_fitting_and_off_while_predicting():
         seen.append(model.layers[2].training)
         return softmax_cross_entropy(out, labels)
 
-    fit(model, loss, SGD(0.1), x, np.zeros(30, int), epochs=1, batch_size=10, rng=0, progress=False,
+    model.eval()
+    fit(model, loss, SGD(0.1), x, np.zeros(30, int), epochs=2, batch_size=10, rng=0, progress=False,
         callback=lambda epoch, m: {"acc": float((m.predict(x).argmax(1) == 0).mean())})
-    assert seen == [True] * 3
+    assert seen == [True] * 6                        # predict between epochs restored training
+    assert model.layers[2].training is False         # and fit restored the mode it was given
+    # In evaluation mode dropout is the identity: the same as the network without it.
+    without = Sequential([layer for layer in model.layers if not isinstance(layer, Dropout)])
+    np.testing.assert_array_equal(model.predict(x), without.predict(x))
 
 
 def test_inverted_dropout_keeps_the_mean_and_drops_about_p():
@@ -48,7 +53,6 @@ def test_random_shift_moves_each_image_by_at_most_two_pixels():
     images = np.zeros((200, 28, 28), np.float32)
     images[:, 13, 13] = 1.0                                 # one lit pixel in the middle
     shifted = RandomShift(2)(images.reshape(200, -1), rng).reshape(200, 28, 28)
-    rows, cols = np.nonzero(shifted.sum(axis=0))
     assert shifted.sum() == 200                             # nothing lost near the centre
     where = np.argwhere(shifted == 1)                       # (image, row, col)
     dy, dx = where[:, 1] - 13, where[:, 2] - 13
@@ -84,6 +88,8 @@ def test_fit_applies_the_augmentation_to_every_batch_with_its_seed():
     assert seen == [(8, 784)] * 8 and histories[0] == histories[1]
     with pytest.raises(ValueError, match="rows of 28 x 28"):
         RandomShift(2)(np.zeros((2, 10), np.float32), np.random.default_rng(0))
+    with pytest.raises(ValueError, match="at most 2 pixels"):
+        RandomShift(2).shift(np.zeros((1, 784), np.float32), np.array([3]), np.array([0]))
 
 
 def test_a_nested_sequential_switches_modes_too():

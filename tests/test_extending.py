@@ -7,8 +7,8 @@ import pickle
 import numpy as np
 import pytest
 
-from scratchnn import (SGD, Adam, Dense, L2Penalty, Layer, ReLU, Sequential, check_layer, check_loss,
-                       check_model, fit, mlp, mse, softmax_cross_entropy)
+from scratchnn import (SGD, Adam, Dense, L2Penalty, Layer, ReLU, Sequential, accuracy, check_layer,
+                       check_loss, check_model, fit, mlp, mse, softmax_cross_entropy)
 from scratchnn.gradcheck import GradientCheckError
 
 TOL = 1e-6
@@ -94,6 +94,43 @@ def test_a_wrong_or_missing_gradient_stops_training_with_the_layer_named():
                             r"layer 0 .*shape \(2, 3\) for parameter 'W' of shape \(3, 2\)")]:
         with pytest.raises(ValueError, match=message):
             fit(model, mse, SGD(0.01), x, y, epochs=1, progress=False)
+
+
+def test_a_layer_that_pre_creates_zero_gradients_and_forgets_one_is_caught():
+    class ZerosThenForgets(Scale):
+        def __init__(self):
+            super().__init__()
+            self.grads["s"] = np.zeros_like(self.params["s"])     # as Dense once did
+
+        def backward(self, dout, input_grad=True):
+            return self.params["s"] * dout                        # forgot dL/ds
+
+    x, y = regression_data()
+    with pytest.raises(ValueError, match=r"layer 1 .*left no gradient for parameter 's'"):
+        fit(Sequential([Dense(3, 1, rng=0), ZerosThenForgets()]), mse, SGD(0.01), x, y,
+            progress=False)
+
+
+def test_a_model_with_dropout_is_checked_with_one_mask_and_never_trained_with_one():
+    model = mlp([4, 6, 3], dropout=0.5, rng=0)
+    x, labels = np.random.default_rng(0).standard_normal((5, 4)), np.array([0, 1, 2, 0, 1])
+    errors = check_model(model, softmax_cross_entropy, x, labels)
+    assert max(errors.values()) < TOL, errors
+    assert max(check_layer(model, x).values()) < TOL
+    assert not model.layers[2].hold_mask                 # only the checker's copy held its mask
+    model.layers[2].hold_mask = True
+    with pytest.raises(ValueError, match="hold_mask"):
+        fit(model, softmax_cross_entropy, SGD(0.1), x, labels, progress=False)
+
+
+def test_a_model_with_broken_weights_is_never_scored():
+    model = mlp([2, 3, 2], rng=0)
+    model.layers[2].params["W"][0, 0] = np.nan
+    x = np.ones((4, 2), np.float32)
+    with pytest.raises(ValueError, match="parameter 2.W holds NaN"):
+        model.predict(x)
+    with pytest.raises(ValueError, match="not finite"):
+        accuracy(model, x, np.zeros(4, int))
 
 
 def test_a_layer_without_super_init_is_refused_at_once():
