@@ -195,6 +195,16 @@ def mnist_seed_split(data, seed, quick):
     return split, model_stream
 
 
+def cumulative_steps(start, changes):
+    """(key, label, settings) for each (key, label, change) applied on top of all before it,
+    from the settings ``start``: an ablation, one change at a time."""
+    cfg, steps = dict(start), []
+    for key, label, change in changes:
+        cfg = {**cfg, **change}
+        steps.append((key, label, cfg))
+    return steps
+
+
 def over_seeds(data, seeds, quick, measure):
     """``measure(split, model_seq, seed)`` for each seed's split; returns the per-seed numbers
     and the first seed's ``(split, artefacts)``, which the figures show."""

@@ -17,6 +17,7 @@ import time
 import numpy as np
 
 from demos._common import (DATASET_NAMES, TAB10, against_course, command_line, combine_seeds,
+                           cumulative_steps,
                            mnist_seed_split, over_seeds, plt, save, seed_range, split_sizes)
 from demos.schema import Outside, Row, Source
 from scratchnn import Adam, L2Penalty, WeightedMSE, cosine_schedule, fit
@@ -96,11 +97,7 @@ ABLATION_ROWS = [Row(f"steps.{key}.ari.{split}", f"{label}: ARI on codes, {split
 
 def ablation_configs():
     """(key, label, settings) of each ablation step; the last is the tuned preset."""
-    cfg, steps = dict(PRESETS["course"]), []
-    for key, label, change in ABLATION:
-        cfg = {**cfg, **change}
-        steps.append((key, label, cfg))
-    return steps
+    return cumulative_steps(PRESETS["course"], ABLATION)
 
 
 def scores(y, pred):

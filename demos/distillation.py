@@ -19,6 +19,7 @@ import hashlib
 import numpy as np
 
 from demos._common import (DATASET_NAMES, TAB10, against_course, base_parser, combine_seeds,
+                           cumulative_steps,
                            item_word, mnist_options, mnist_seed_split, over_seeds, pct, pct_spread, plt,
                            print_numbers, save, seed_range, split_sizes)
 from demos.schema import NotReported, Outside, Row, Source, count
@@ -132,11 +133,7 @@ ABLATION_ROWS = [Row(f"steps.{key}.{m}.validation_accuracy", f"{label}: {NAMES[m
 
 def ablation_configs():
     """(key, label, settings) of each ablation step; the last is the tuned preset."""
-    cfg, steps = dict(PRESETS["course"]), []
-    for key, label, change in ABLATION:
-        cfg = {**cfg, **change}
-        steps.append((key, label, cfg))
-    return steps
+    return cumulative_steps(PRESETS["course"], ABLATION)
 
 
 def state_hash(model):

@@ -120,7 +120,9 @@ class Dense(Layer):
                                  "infinity; clean the data (or, inside a model, the weights before "
                                  "this layer are broken)")
         self._x = x if self.training else None
-        return x @ W + b
+        out = x @ W
+        out += b          # in place: no second (N, n_out) array
+        return out
 
     def backward(self, dout, input_grad=True):
         """dout: (N, n_out) -> dx: (N, n_in).
