@@ -9,7 +9,7 @@ loss are specific to the method.
 import numpy as np
 
 from .checks import check_array, check_labels, check_positive
-from .layers import Dense, Identity, ReLU, Sequential, Sigmoid, Tanh
+from .layers import Dense, Dropout, Identity, ReLU, Sequential, Sigmoid, Tanh
 
 
 class Autoencoder(Sequential):
@@ -66,6 +66,40 @@ def build_autoencoder(sizes=(784, 512, 128, 32, 10), rng=None, dtype=np.float32)
         act = Sigmoid() if i == len(back) - 2 else Tanh()
         layers += [Dense(a, b, rng=rng, gain=1.0, dtype=dtype), act]
     return Autoencoder(layers, n_encoder_layers)
+
+
+def build_relu_autoencoder(sizes=(784, 500, 500, 2000, 10), input_dropout=0.0, rng=None,
+                           dtype=np.float32):
+    """The autoencoder of DEC (Xie et al., 2016): encoder 784-500-500-2000-10, decoder the
+    mirror image, ReLU after every hidden layer, a linear code and a linear output.
+
+    A linear output lets the plain MSE loss pull reconstructions to any pixel value
+    without a Sigmoid's flat tails; a linear code leaves k-means an unbounded space.
+    ``input_dropout > 0`` makes it a denoising autoencoder, as DEC pretrained it: while
+    training, a :class:`Dropout` before the first layer blanks that share of the pixels
+    and the loss still compares with the whole image, so the codes must describe the
+    digit, not single pixels. ``encode`` and ``predict`` see whole images.
+    """
+    rng = np.random.default_rng(rng)
+    sizes = list(sizes)
+    if len(sizes) < 2:
+        raise ValueError(f"sizes needs at least an input and a code width, got {sizes}")
+    noise = []
+    if input_dropout:
+        # The masks draw from their own stream: the initial weights are those without noise.
+        noise = [Dropout(input_dropout, rng=rng.bit_generator.seed_seq.spawn(1)[0])]
+
+    def half(widths):
+        layers = []
+        for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
+            hidden = i < len(widths) - 2
+            # He initialisation before a ReLU keeps the activations' scale through depth.
+            layers += [Dense(a, b, rng=rng, gain=2.0 if hidden else 1.0, dtype=dtype),
+                       ReLU() if hidden else Identity()]
+        return layers
+
+    encoder = noise + half(sizes)
+    return Autoencoder(encoder + half(sizes[::-1]), len(encoder))
 
 
 def pixel_importance_weights(x, labels, chunk_rows=None, max_bytes=64 * 2**20):

@@ -258,6 +258,11 @@ class KMeans:
         if len(x) < self.n_clusters:
             raise ValueError(f"x has {len(x)} samples; k-means cannot form {self.n_clusters} clusters "
                              f"(use n_clusters <= {len(x)})")
+        # k-means does not move with a shift of the data, but the distance expansion
+        # ||x||^2 - 2 x.c + ||c||^2 loses the digits that tell points apart when they sit far
+        # from the origin compared with their spread: centring x first keeps them.
+        mean = x.mean(axis=0, dtype=np.float64).astype(x.dtype)
+        x = x - mean
         x_sq = _squared_norms(x)
         _check_scale(x_sq, "x")
         tol = self.tol * float(np.mean(np.var(x, axis=0)))
@@ -271,8 +276,8 @@ class KMeans:
                                      f"{err}") from None
             if best is None or run[2] < best[2]:
                 best = run
-        (self.cluster_centers_, self.labels_, self.inertia_, self.n_iter_,
-         self.inertia_history_) = best
+        (centers, self.labels_, self.inertia_, self.n_iter_, self.inertia_history_) = best
+        self.x_mean_, self.cluster_centers_ = mean, centers + mean
         return self
 
     def predict(self, x):
@@ -282,9 +287,10 @@ class KMeans:
         x = check_array(x, "x", dtype=centers.dtype)
         if x.shape[1] != centers.shape[1]:
             raise ValueError(f"x has {x.shape[1]} features, the centres have {centers.shape[1]}")
+        x = x - self.x_mean_                      # as in fit: distances about the data's mean
         x_sq = _squared_norms(x)
         _check_scale(x_sq, "x")
-        return _squared_distances(x, centers, x_sq).argmin(axis=1)
+        return _squared_distances(x, centers - self.x_mean_, x_sq).argmin(axis=1)
 
     def fit_predict(self, x):
         return self.fit(x).labels_

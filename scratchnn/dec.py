@@ -177,7 +177,10 @@ class DEC:
 
     ``fit(x)`` starts the centres with k-means on the codes and returns self; afterwards
     ``labels_`` (hard assignments of x), ``initial_centers_`` (from k-means), ``history``
-    (per refresh: step, fraction changed, mean largest q, loss) and ``predict(x)``.
+    (per refresh: step, fraction changed, mean largest q, clusters left empty, loss) and
+    ``predict(x)``. Clusters can empty out (the codes collapse onto fewer centres); the
+    history records it and ``empty_clusters_`` counts them at the end, so a caller can
+    say so rather than score a degenerate clustering as if it were whole.
     """
 
     def __init__(self, encoder, optimizer, n_clusters=10, decoder=None, gamma=0.1, alpha=1.0,
@@ -230,8 +233,9 @@ class DEC:
             new_labels = q.argmax(axis=1)
             changed = float(np.mean(new_labels != labels))
             labels = new_labels
+            empty = self.n_clusters - len(np.unique(labels))
             self.history.append({"step": steps, "changed": changed,
-                                 "confidence": float(q.max(axis=1).mean())})
+                                 "confidence": float(q.max(axis=1).mean()), "empty": empty})
             if self.verbose:
                 print(f"  DEC step {steps}: {100 * changed:.2f}% of points changed cluster", flush=True)
             if steps > 0 and changed < self.tol:
@@ -250,4 +254,5 @@ class DEC:
             labels = self.predict(x)
         self.labels_ = labels
         self.n_steps_ = steps
+        self.empty_clusters_ = self.n_clusters - len(np.unique(labels))
         return self

@@ -8,10 +8,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from scratchnn.autoencoder import Autoencoder, build_autoencoder, pixel_importance_weights
+from scratchnn.autoencoder import (Autoencoder, build_autoencoder, build_relu_autoencoder,
+                                   pixel_importance_weights)
 from scratchnn.checks import NotFittedError, NumericalError
 from scratchnn.cluster import (KMeans, adjusted_rand_score, clustering_accuracy, contingency_matrix,
                                linear_sum_assignment, normalized_mutual_info_score, pca, squared_distances)
+from scratchnn.layers import Dropout
 
 labelings = st.integers(2, 40).flatmap(
     lambda n: st.tuples(arrays(np.int64, n, elements=st.integers(0, 4)),
@@ -312,6 +314,26 @@ def test_autoencoder_layout_and_codes():
     assert recon.shape == (5, 784) and (recon > 0).all() and (recon < 1).all()
 
 
+
+def test_relu_autoencoder_is_decs_layout_and_its_noise_only_trains():
+    ae = build_relu_autoencoder(rng=0)
+    widths = [layer.n_out for layer in ae.layers if hasattr(layer, "n_out")]
+    assert widths == [500, 500, 2000, 10, 2000, 500, 500, 784] and ae.code_width == 10
+    kinds = [type(layer).__name__ for layer in ae.layers]
+    assert kinds[:8] == ["Dense", "ReLU"] * 3 + ["Dense", "Identity"]     # a linear code
+    assert kinds[-2:] == ["Dense", "Identity"]                              # a linear output
+    noisy = build_relu_autoencoder(sizes=(6, 4, 3), input_dropout=0.5, rng=0)
+    plain = build_relu_autoencoder(sizes=(6, 4, 3), rng=0)
+    assert isinstance(noisy.layers[0], Dropout) and noisy.n_encoder_layers == 5
+    # The noise draws from its own stream: the weights are those of the model without it.
+    for a, b in zip(noisy.params.values(), plain.params.values()):
+        np.testing.assert_array_equal(a, b)
+    x = np.random.default_rng(1).random((50, 6), dtype=np.float32)
+    np.testing.assert_array_equal(noisy.encode(x), plain.encode(x))      # evaluation: no noise
+    noisy.train()
+    assert not np.array_equal(noisy.forward(x), plain.predict(x))          # training: noise
+    assert (noisy.layers[0].forward(x) == 0).mean() > 0.3
+
 @settings(max_examples=20, deadline=None)
 @given(st.integers(0, 10_000), st.integers(1, 6), st.sampled_from([np.float64, np.float32]),
        st.sampled_from(["blobs", "duplicates", "lattice"]))
@@ -345,3 +367,16 @@ def test_encoder_shares_the_autoencoders_parameters():
     assert (ae.layers[0].params["W"] == 0.5).all() and (encoder.layers[0].params["W"] == 0.5).all()
     x = np.random.default_rng(0).random((3, 6), dtype=np.float32)
     np.testing.assert_array_equal(ae.encode(x), encoder.predict(x))
+
+
+def test_kmeans_tells_apart_tight_clusters_far_from_the_origin():
+    # Blobs 0.05 apart with spread 0.005, at 1000 in every coordinate: in float32, ||x||^2 is
+    # 3e6 and carries about 0.2 of rounding error, far more than the squared distances
+    # (2.5e-3) the expansion must recover. Centring first keeps them.
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 300)
+    x = (1000 + 0.05 * np.eye(3)[y] + 0.005 * rng.standard_normal((300, 3))).astype(np.float32)
+    km = KMeans(3, n_init=3, rng=0).fit(x)
+    assert adjusted_rand_score(y, km.labels_) == 1.0
+    np.testing.assert_array_equal(km.predict(x), km.labels_)
+    assert np.abs(km.cluster_centers_ - 1000).max() < 0.1          # centres where the data is

@@ -120,3 +120,15 @@ def test_dec_labels_describe_the_final_model_when_stopped_by_the_step_limit():
               update_interval=5, tol=0.0, max_steps=12, rng=0, verbose=False).fit(x)
     assert dec.n_steps_ >= 12
     np.testing.assert_array_equal(dec.labels_, dec.predict(x))
+
+
+def test_dec_records_clusters_that_empty_out():
+    x, y = blobs()
+    dec = DEC(Sequential([Dense(4, 2, rng=1), Identity()]), Adam(0.01), n_clusters=3, batch_size=30,
+              update_interval=5, max_steps=300, rng=0, verbose=False).fit(x)
+    assert dec.empty_clusters_ == 0 and all(h["empty"] == 0 for h in dec.history)
+    # A step far too large collapses two blobs onto one centre: said, not hidden.
+    dec = DEC(Sequential([Dense(4, 2, rng=1), Identity()]), Adam(5.0), n_clusters=3, batch_size=30,
+              update_interval=5, max_steps=300, rng=0, verbose=False).fit(x)
+    assert dec.empty_clusters_ == 3 - len(np.unique(dec.labels_)) >= 1
+    assert dec.history[-1]["empty"] == dec.empty_clusters_
