@@ -77,8 +77,9 @@ def build_relu_autoencoder(sizes=(784, 500, 500, 2000, 10), input_dropout=0.0, r
     without a Sigmoid's flat tails; a linear code leaves k-means an unbounded space.
     ``input_dropout > 0`` makes it a denoising autoencoder, as DEC pretrained it: while
     training, a :class:`Dropout` before the first layer blanks that share of the pixels
-    and the loss still compares with the whole image, so the codes must describe the
-    digit, not single pixels. ``encode`` and ``predict`` see whole images.
+    (and, being inverted dropout, scales the others by 1 / (1 - p)), while the loss still
+    compares with the whole image: the codes must describe the digit, not single pixels.
+    ``encode`` and ``predict`` see whole images.
     """
     rng = np.random.default_rng(rng)
     sizes = list(sizes)

@@ -277,7 +277,10 @@ class KMeans:
             if best is None or run[2] < best[2]:
                 best = run
         (centers, self.labels_, self.inertia_, self.n_iter_, self.inertia_history_) = best
-        self.x_mean_, self.cluster_centers_ = mean, centers + mean
+        # predict measures distances about the same mean, with these very centres (adding the
+        # mean and subtracting it again would round away what the centring kept).
+        self.x_mean_, self._centred_centers = mean, centers
+        self.cluster_centers_ = centers + mean
         return self
 
     def predict(self, x):
@@ -290,7 +293,7 @@ class KMeans:
         x = x - self.x_mean_                      # as in fit: distances about the data's mean
         x_sq = _squared_norms(x)
         _check_scale(x_sq, "x")
-        return _squared_distances(x, centers - self.x_mean_, x_sq).argmin(axis=1)
+        return _squared_distances(x, self._centred_centers, x_sq).argmin(axis=1)
 
     def fit_predict(self, x):
         return self.fit(x).labels_

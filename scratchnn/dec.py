@@ -147,20 +147,23 @@ class Concat(Sequential):
 
 
 class IDECLoss:
-    """gamma KL(P || Q) + MSE(reconstruction, x) on the joined output [q, reconstruction].
+    """gamma KL(P || Q) + reconstruction loss, on the joined output [q, reconstruction].
 
     Called as ``loss(output, p, x)`` with output (N, K + D), p (N, K), x (N, D).
-    DEC is IDEC without the decoder.
+    ``reconstruction`` is the loss the autoencoder was pretrained with (``mse`` by
+    default, or e.g. a WeightedMSE), so fine-tuning keeps the same notion of a good
+    reconstruction. DEC is IDEC without the decoder.
     """
 
-    def __init__(self, n_clusters, gamma=0.1):
+    def __init__(self, n_clusters, gamma=0.1, reconstruction=mse):
         self.k = int(n_clusters)
         self.gamma = check_positive(gamma, "gamma")
+        self.reconstruction = reconstruction
 
     def __call__(self, output, p, x):
         q, recon = output[:, :self.k], output[:, self.k:]
         kl, dq = kl_divergence(q, p)
-        rec, drecon = mse(recon, x)
+        rec, drecon = self.reconstruction(recon, x)
         return self.gamma * kl + rec, np.concatenate([self.gamma * dq, drecon], axis=1)
 
 
@@ -174,18 +177,21 @@ class DEC:
     tol               stop when fewer than this fraction of points changed cluster between
                       two refreshes (the paper's rule, 0.1%).
     optimizer         updates encoder, decoder and centres (state by parameter name).
+    reconstruction    IDEC's reconstruction loss: the one the autoencoder was pretrained with.
+    initial_centers   (n_clusters, d) centres to start from; None runs k-means on the codes.
 
-    ``fit(x)`` starts the centres with k-means on the codes and returns self; afterwards
-    ``labels_`` (hard assignments of x), ``initial_centers_`` (from k-means), ``history``
-    (per refresh: step, fraction changed, mean largest q, clusters left empty, loss) and
-    ``predict(x)``. Clusters can empty out (the codes collapse onto fewer centres); the
-    history records it and ``empty_clusters_`` counts them at the end, so a caller can
-    say so rather than score a degenerate clustering as if it were whole.
+    ``fit(x)`` starts the centres with k-means on the codes (or ``initial_centers``) and
+    returns self; afterwards ``labels_`` (hard assignments of x), ``converged_`` (stopped
+    by ``tol``, not by the step limit), ``initial_centers_``, ``history`` (per refresh of
+    P, and once more at the step limit: step, fraction changed, mean largest q, clusters
+    left empty, loss) and ``predict(x)``. Clusters can empty out (the codes collapse onto
+    fewer centres); the history records it and ``empty_clusters_`` counts them at the
+    end, so a caller can say so rather than report the clustering as if it were whole.
     """
 
     def __init__(self, encoder, optimizer, n_clusters=10, decoder=None, gamma=0.1, alpha=1.0,
                  batch_size=256, update_interval=140, tol=0.001, max_steps=20000, n_init=10,
-                 rng=None, verbose=True):
+                 reconstruction=mse, initial_centers=None, rng=None, verbose=True):
         self.encoder, self.decoder, self.optimizer = encoder, decoder, optimizer
         self.n_clusters = check_positive(n_clusters, "n_clusters", integer=True)
         self.gamma, self.alpha = check_positive(gamma, "gamma"), check_positive(alpha, "alpha")
@@ -194,6 +200,9 @@ class DEC:
         self.tol = check_positive(tol, "tol", allow_zero=True)
         self.max_steps = check_positive(max_steps, "max_steps", integer=True)
         self.n_init = n_init
+        self.reconstruction = reconstruction
+        self.start = None if initial_centers is None else check_array(
+            initial_centers, "initial_centers", ndim=2)
         self.rng = np.random.default_rng(rng)
         self.verbose = verbose
         self.assignment = None
@@ -217,15 +226,23 @@ class DEC:
     def fit(self, x):
         x = check_array(x, "x", ndim=2, dtype=self.encoder.dtype)
         codes = self.encoder.predict(x)
-        km = KMeans(self.n_clusters, n_init=self.n_init, rng=self.rng).fit(codes)
-        self.initial_centers_ = km.cluster_centers_.astype(codes.dtype)
+        if self.start is None:
+            km = KMeans(self.n_clusters, n_init=self.n_init, rng=self.rng).fit(codes)
+            self.initial_centers_, labels = km.cluster_centers_.astype(codes.dtype), km.labels_
+        else:
+            if self.start.shape != (self.n_clusters, codes.shape[1]):
+                raise ValueError(f"initial_centers has shape {self.start.shape}; the codes need "
+                                 f"({self.n_clusters}, {codes.shape[1]})")
+            self.initial_centers_ = self.start.astype(codes.dtype)
+            labels = squared_distances(codes, self.initial_centers_).argmin(axis=1)
         self.assignment = StudentTAssignment(self.initial_centers_, self.alpha)
         model = self._model()
         if self.decoder is None:
             loss = lambda out, p: kl_divergence(out, p)        # noqa: E731
         else:
-            loss = IDECLoss(self.n_clusters, self.gamma)
-        self.history, labels, steps = [], km.labels_, 0
+            loss = IDECLoss(self.n_clusters, self.gamma, self.reconstruction)
+        self.history, steps = [], 0
+        self.converged_ = False
         order, position = self.rng.permutation(len(x)), 0
         chunk = self.update_interval * self.batch_size
         while steps < self.max_steps:
@@ -239,6 +256,7 @@ class DEC:
             if self.verbose:
                 print(f"  DEC step {steps}: {100 * changed:.2f}% of points changed cluster", flush=True)
             if steps > 0 and changed < self.tol:
+                self.converged_ = True
                 break
             p = target_distribution(q).astype(x.dtype)
             if position + chunk > len(x):
@@ -250,8 +268,13 @@ class DEC:
                     rng=self.rng, progress=False, name="DEC" if self.decoder is None else "IDEC")
             self.history[-1]["loss"] = h.epoch_loss[-1]
             steps += len(h.loss)
-        if steps >= self.max_steps:          # stopped by the step limit: label the final model
-            labels = self.predict(x)
+        if not self.converged_:            # stopped by the step limit: label the final model
+            q = self.soft_assignments(x)
+            new_labels = q.argmax(axis=1)
+            self.history.append({"step": steps, "changed": float(np.mean(new_labels != labels)),
+                                 "confidence": float(q.max(axis=1).mean()),
+                                 "empty": self.n_clusters - len(np.unique(new_labels))})
+            labels = new_labels
         self.labels_ = labels
         self.n_steps_ = steps
         self.empty_clusters_ = self.n_clusters - len(np.unique(labels))

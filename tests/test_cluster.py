@@ -170,7 +170,7 @@ def test_a_run_whose_centres_become_non_finite_stops_the_fit(monkeypatch):
     with pytest.raises(NumericalError, match=r"k-means \(hamerly\), restart 2 of 3: the centres became "
                                              r"non-finite at iteration 1"):
         km.fit(x)
-    assert not hasattr(km, "cluster_centers_")          # nothing from the failed fit is kept
+    assert not hasattr(km, "cluster_centers_") and not hasattr(km, "x_mean_")   # nothing kept
 
 
 def test_kmeans_checks_its_arguments_by_name():
@@ -314,7 +314,6 @@ def test_autoencoder_layout_and_codes():
     assert recon.shape == (5, 784) and (recon > 0).all() and (recon < 1).all()
 
 
-
 def test_relu_autoencoder_is_decs_layout_and_its_noise_only_trains():
     ae = build_relu_autoencoder(rng=0)
     widths = [layer.n_out for layer in ae.layers if hasattr(layer, "n_out")]
@@ -333,6 +332,7 @@ def test_relu_autoencoder_is_decs_layout_and_its_noise_only_trains():
     noisy.train()
     assert not np.array_equal(noisy.forward(x), plain.predict(x))          # training: noise
     assert (noisy.layers[0].forward(x) == 0).mean() > 0.3
+
 
 @settings(max_examples=20, deadline=None)
 @given(st.integers(0, 10_000), st.integers(1, 6), st.sampled_from([np.float64, np.float32]),

@@ -2,6 +2,7 @@
 and against finite differences, and DEC / IDEC recovering clusters on a toy problem."""
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -9,6 +10,7 @@ from hypothesis.extra.numpy import arrays
 from scratchnn import Adam, Dense, Identity, Sequential, Tanh, check_layer, check_loss, check_model
 from scratchnn.cluster import adjusted_rand_score
 from scratchnn.dec import DEC, Concat, IDECLoss, StudentTAssignment, kl_divergence, target_distribution
+from scratchnn.losses import mse
 
 TOL = 1e-6
 codes = st.integers(1, 6).flatmap(lambda n: st.integers(1, 4).flatmap(
@@ -100,7 +102,7 @@ def test_dec_and_idec_recover_separated_clusters_and_stop_by_tolerance():
         dec = DEC(encoder, Adam(0.01), n_clusters=3, decoder=decoder, batch_size=30, update_interval=5,
                   tol=0.001, max_steps=2000, rng=0, verbose=False).fit(x)
         assert adjusted_rand_score(y, dec.labels_) > 0.95
-        assert dec.history[-1]["changed"] < 0.001 and dec.n_steps_ < 2000
+        assert dec.history[-1]["changed"] < 0.001 and dec.n_steps_ < 2000 and dec.converged_
         np.testing.assert_array_equal(dec.predict(x), dec.labels_)
         assert not np.allclose(dec.assignment.params["centers"], dec.initial_centers_)
 
@@ -118,7 +120,7 @@ def test_dec_labels_describe_the_final_model_when_stopped_by_the_step_limit():
     x, _ = blobs()
     dec = DEC(Sequential([Dense(4, 2, rng=1), Identity()]), Adam(0.05), n_clusters=3, batch_size=30,
               update_interval=5, tol=0.0, max_steps=12, rng=0, verbose=False).fit(x)
-    assert dec.n_steps_ >= 12
+    assert dec.n_steps_ >= 12 and not dec.converged_
     np.testing.assert_array_equal(dec.labels_, dec.predict(x))
 
 
@@ -132,3 +134,24 @@ def test_dec_records_clusters_that_empty_out():
               update_interval=5, max_steps=300, rng=0, verbose=False).fit(x)
     assert dec.empty_clusters_ == 3 - len(np.unique(dec.labels_)) >= 1
     assert dec.history[-1]["empty"] == dec.empty_clusters_
+
+
+def test_dec_starts_from_given_centres_and_idec_keeps_the_given_reconstruction_loss():
+    x, y = blobs()
+    centres = np.stack([x[y == k].mean(axis=0)[:2] for k in range(3)])     # any (3, 2) start
+    calls = []
+
+    def counted_mse(output, target):
+        calls.append(len(output))
+        return mse(output, target)
+
+    encoder = Sequential([Dense(4, 2, rng=1), Identity()])
+    dec = DEC(encoder, Adam(0.01), n_clusters=3, decoder=Sequential([Dense(2, 4, rng=2), Identity()]),
+              batch_size=30, update_interval=5, max_steps=10, reconstruction=counted_mse,
+              initial_centers=centres, rng=0, verbose=False).fit(x)
+    np.testing.assert_array_equal(dec.initial_centers_, centres.astype(np.float32))
+    assert calls and sum(calls) == 10 * 30            # every step reconstructed with it
+    assert dec.history[-1]["step"] == dec.n_steps_    # the step limit's final entry
+    assert dec.history[-1]["empty"] == dec.empty_clusters_
+    with pytest.raises(ValueError, match=r"initial_centers has shape \(2, 2\); the codes need \(3, 2\)"):
+        DEC(encoder, Adam(0.01), n_clusters=3, initial_centers=centres[:2], verbose=False).fit(x)
