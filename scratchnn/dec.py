@@ -223,6 +223,17 @@ class DEC:
             raise ValueError("this DEC is not fitted yet; call fit(x) first")
         return self.soft_assignments(x).argmax(axis=1)
 
+    def _record(self, x, labels, steps):
+        """q for all of x, its hard labels and the share that changed since ``labels``;
+        appended to the history with the mean confidence and the clusters left empty."""
+        q = self.soft_assignments(x)
+        new_labels = q.argmax(axis=1)
+        changed = float(np.mean(new_labels != labels))
+        self.history.append({"step": steps, "changed": changed,
+                             "confidence": float(q.max(axis=1).mean()),
+                             "empty": self.n_clusters - len(np.unique(new_labels))})
+        return q, new_labels, changed
+
     def fit(self, x):
         x = check_array(x, "x", ndim=2, dtype=self.encoder.dtype)
         codes = self.encoder.predict(x)
@@ -246,13 +257,7 @@ class DEC:
         order, position = self.rng.permutation(len(x)), 0
         chunk = self.update_interval * self.batch_size
         while steps < self.max_steps:
-            q = self.soft_assignments(x)
-            new_labels = q.argmax(axis=1)
-            changed = float(np.mean(new_labels != labels))
-            labels = new_labels
-            empty = self.n_clusters - len(np.unique(labels))
-            self.history.append({"step": steps, "changed": changed,
-                                 "confidence": float(q.max(axis=1).mean()), "empty": empty})
+            q, labels, changed = self._record(x, labels, steps)
             if self.verbose:
                 print(f"  DEC step {steps}: {100 * changed:.2f}% of points changed cluster", flush=True)
             if steps > 0 and changed < self.tol:
@@ -269,12 +274,7 @@ class DEC:
             self.history[-1]["loss"] = h.epoch_loss[-1]
             steps += len(h.loss)
         if not self.converged_:            # stopped by the step limit: label the final model
-            q = self.soft_assignments(x)
-            new_labels = q.argmax(axis=1)
-            self.history.append({"step": steps, "changed": float(np.mean(new_labels != labels)),
-                                 "confidence": float(q.max(axis=1).mean()),
-                                 "empty": self.n_clusters - len(np.unique(new_labels))})
-            labels = new_labels
+            _, labels, _ = self._record(x, labels, steps)
         self.labels_ = labels
         self.n_steps_ = steps
         self.empty_clusters_ = self.n_clusters - len(np.unique(labels))
