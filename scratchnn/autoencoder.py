@@ -68,8 +68,8 @@ def build_autoencoder(sizes=(784, 512, 128, 32, 10), rng=None, dtype=np.float32)
     return Autoencoder(layers, n_encoder_layers)
 
 
-def build_relu_autoencoder(sizes=(784, 500, 500, 2000, 10), input_dropout=0.0, rng=None,
-                           dtype=np.float32):
+def build_relu_autoencoder(sizes=(784, 500, 500, 2000, 10), input_dropout=0.0, gain=None,
+                           rng=None, dtype=np.float32):
     """The autoencoder of DEC (Xie et al., 2016): encoder 784-500-500-2000-10, decoder the
     mirror image, ReLU after every hidden layer, a linear code and a linear output.
 
@@ -80,8 +80,17 @@ def build_relu_autoencoder(sizes=(784, 500, 500, 2000, 10), input_dropout=0.0, r
     (and, being inverted dropout, scales the others by 1 / (1 - p)), while the loss still
     compares with the whole image: the codes must describe the digit, not single pixels.
     ``encode`` and ``predict`` see whole images.
+
+    ``gain`` sets the initial weights' variance, ``gain / n_in`` (see :class:`Dense`). None is
+    He initialisation before each ReLU and LeCun before the linear code and output. A number
+    applies to every layer: ``gain = 1/3`` is the variance of PyTorch's default ``nn.Linear``
+    start, uniform on +-1/sqrt(n_in). With it, k-means finds the digits in the codes far
+    better after the same epochs (measured beside the tuned preset in
+    demos/autoencoder_clustering.py).
     """
     rng = np.random.default_rng(rng)
+    if gain is not None:
+        gain = check_positive(gain, "gain")
     sizes = list(sizes)
     if len(sizes) < 2:
         raise ValueError(f"sizes needs at least an input and a code width, got {sizes}")
@@ -95,7 +104,8 @@ def build_relu_autoencoder(sizes=(784, 500, 500, 2000, 10), input_dropout=0.0, r
         for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
             hidden = i < len(widths) - 2
             # He initialisation before a ReLU keeps the activations' scale through depth.
-            layers += [Dense(a, b, rng=rng, gain=2.0 if hidden else 1.0, dtype=dtype),
+            start = gain if gain is not None else 2.0 if hidden else 1.0
+            layers += [Dense(a, b, rng=rng, gain=start, dtype=dtype),
                        ReLU() if hidden else Identity()]
         return layers
 

@@ -334,6 +334,20 @@ def test_relu_autoencoder_is_decs_layout_and_its_noise_only_trains():
     assert (noisy.layers[0].forward(x) == 0).mean() > 0.3
 
 
+def test_relu_autoencoder_gain_sets_every_layers_initial_scale():
+    def scales(ae):          # std(W) * sqrt(n_in), i.e. the square root of each layer's gain
+        return [float(layer.params["W"].std() * np.sqrt(layer.n_in))
+                for layer in ae.layers if hasattr(layer, "n_in")]
+    sizes = (400, 300, 300, 200, 10)
+    he = scales(build_relu_autoencoder(sizes=sizes, rng=0))
+    expected = [2, 2, 2, 1, 2, 2, 2, 1]             # He before ReLU, LeCun before a linear output
+    np.testing.assert_allclose(he, np.sqrt(expected), rtol=0.03)
+    small = scales(build_relu_autoencoder(sizes=sizes, gain=1 / 3, rng=0))
+    np.testing.assert_allclose(small, np.sqrt(1 / 3), rtol=0.03)
+    with pytest.raises(ValueError, match="gain must be a finite positive number"):
+        build_relu_autoencoder(sizes=(6, 4, 3), gain=0.0)
+
+
 @settings(max_examples=20, deadline=None)
 @given(st.integers(0, 10_000), st.integers(1, 6), st.sampled_from([np.float64, np.float32]),
        st.sampled_from(["blobs", "duplicates", "lattice"]))

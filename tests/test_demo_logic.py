@@ -275,10 +275,12 @@ def test_dec_and_idec_start_alike_and_a_collapse_is_said(monkeypatch):
     combined["chosen"] = {combined["chosen"]: 1}
     combined.update(seeds=[0], preset="tuned", dataset="mnist", sizes={"train": 240,
                     "validation": 240, "test": 240}, epochs=1, n_init=2, codes="raw", lr=0.001,
-                    lr_decay=True, model="relu", loss="mse", finetune_steps=20, input_dropout=0.0)
+                    lr_decay=True, model="relu", loss="mse", finetune_steps=20, input_dropout=0.0,
+                    gain=1 / 3)
     for kind in autoencoder_clustering.FINETUNING:
         combined["finetuning"][kind]["empty_clusters"] = spread([0])
     assert "empty" not in autoencoder_clustering.describe(combined)
+    assert "initial weights of variance 0.333 / fan-in" in autoencoder_clustering.describe(combined)
     combined["finetuning"]["idec"]["empty_clusters"] = spread([7])
     assert "it left 7 of 10 clusters empty" in autoencoder_clustering.describe(combined)
 
