@@ -281,6 +281,7 @@ def test_dec_and_idec_start_alike_and_a_collapse_is_said(monkeypatch):
         combined["finetuning"][kind]["empty_clusters"] = spread([0])
     assert "empty" not in autoencoder_clustering.describe(combined)
     assert "initial weights of variance 0.333 / fan-in" in autoencoder_clustering.describe(combined)
+    assert "initial weights" not in autoencoder_clustering.describe({**combined, "gain": None})
     combined["finetuning"]["idec"]["empty_clusters"] = spread([7])
     assert "it left 7 of 10 clusters empty" in autoencoder_clustering.describe(combined)
 
