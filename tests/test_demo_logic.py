@@ -310,6 +310,7 @@ def test_the_fine_tuning_is_chosen_on_validation_never_on_test(monkeypatch):
                                                 trained=trained)
     assert numbers["chosen"] == "IDEC" and numbers["ari"]["chosen"]["test"] == 0.1
 
+
 def test_ablations_end_at_the_tuned_presets():
     for module in (distillation, autoencoder_clustering):
         steps = module.ablation_configs()
