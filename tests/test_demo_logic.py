@@ -266,6 +266,19 @@ def test_dec_and_idec_start_alike_and_a_collapse_is_said(monkeypatch):
     # the k-means clustering of the codes that the study reports as "before".
     assert len(states) == 2 and states[0][0] == states[1][0]
     assert states[0][1] is states[1][1] is not None
+    # The tuned preset clusters raw and unit-length codes and reports the one validation prefers.
+    tried = numbers["codes_validation_ari"]
+    assert set(tried) == set(autoencoder_clustering.CODE_SCALINGS)
+    assert numbers["ari"]["encoded"]["validation"] == max(tried.values())
+    assert tried[numbers["codes_chosen"]] == max(tried.values())
+    # From unit-length codes, DEC starts at the mean raw code of each reported cluster.
+    states.clear()
+    _, art = autoencoder_clustering.measure({**cfg, "codes": "unit"}, split,
+                                            np.random.SeedSequence(0), 0, False, trained=trained)
+    means = autoencoder_clustering.cluster_means(model.encode(x["train"]),
+                                                 art["predictions"]["encoded"]["train"], 10)
+    np.testing.assert_array_equal(states[0][1], means)
+    np.testing.assert_allclose(np.linalg.norm(art["codes"]["test"], axis=1), 1, rtol=1e-5)
     assert numbers["chosen"] in ("DEC", "IDEC")
     chosen = numbers["chosen"].lower()
     assert numbers["ari"]["chosen"]["test"] == numbers["ari"][chosen]["test"]
@@ -282,6 +295,11 @@ def test_dec_and_idec_start_alike_and_a_collapse_is_said(monkeypatch):
     assert "empty" not in autoencoder_clustering.describe(combined)
     assert "initial weights of variance 0.333 / fan-in" in autoencoder_clustering.describe(combined)
     assert "initial weights" not in autoencoder_clustering.describe({**combined, "gain": None})
+    best = {**combined, "codes": "best", "codes_validation_ari": {"raw": spread([0.4]),
+                                                                   "unit": spread([0.5])},
+            "codes_chosen": {"unit": 1}}
+    assert ("keeping whichever scores higher on validation ARI (0.400 against 0.500): scaled "
+            "to unit length") in autoencoder_clustering.describe(best)
     combined["finetuning"]["idec"]["empty_clusters"] = spread([7])
     assert "it left 7 of 10 clusters empty" in autoencoder_clustering.describe(combined)
 
@@ -309,6 +327,44 @@ def test_the_fine_tuning_is_chosen_on_validation_never_on_test(monkeypatch):
     numbers, _ = autoencoder_clustering.measure(cfg, split, np.random.SeedSequence(0), 0, False,
                                                 trained=trained)
     assert numbers["chosen"] == "IDEC" and numbers["ari"]["chosen"]["test"] == 0.1
+
+
+def test_code_scaling_is_chosen_on_validation_and_fine_tuning_starts_from_that_clustering():
+    rng = np.random.default_rng(0)
+
+    def codes(n, by_direction):
+        # Ten classes (the study's k): told apart by direction (lengths spread wide), or by
+        # length alone (all in one narrow direction).
+        y = rng.integers(0, 10, n)
+        if by_direction:
+            angle = 2 * np.pi * y / 10 + rng.normal(0, 0.03, n)
+            length = rng.uniform(0.5, 20, n)
+        else:
+            angle = rng.uniform(0, 0.05, n)
+            length = 1.0 + y + rng.normal(0, 0.05, n)
+        return (length[:, None] * np.c_[np.cos(angle), np.sin(angle)]).astype(np.float32), y
+
+    for by_direction, expected in ((True, "unit"), (False, "raw")):
+        (ct, yt), (cv, yv) = codes(400, by_direction), codes(200, by_direction)
+        scaling, fits = autoencoder_clustering.cluster_codes(
+            {"train": ct, "validation": cv}, {"train": yt, "validation": yv},
+            {"codes": "best", "n_init": 3}, 0, ("train", "validation"))
+        assert set(fits) == {"raw", "unit"} and scaling == expected
+        assert fits[expected][0]["validation"]["ari"] > 0.9 > fits[
+            {"raw": "unit", "unit": "raw"}[expected]][0]["validation"]["ari"]
+        only, fits = autoencoder_clustering.cluster_codes(
+            {"train": ct, "validation": cv}, {"train": yt, "validation": yv},
+            {"codes": "raw", "n_init": 3}, 0, ("train", "validation"))
+        assert only == "raw" and set(fits) == {"raw"}
+
+
+def test_cluster_means():
+    codes = np.array([[0.0, 1.0], [2.0, 3.0], [10.0, 10.0]], np.float32)
+    means = autoencoder_clustering.cluster_means(codes, np.array([1, 1, 0]), 2)
+    np.testing.assert_allclose(means, [[10, 10], [1, 2]])
+    assert means.dtype == np.float32
+    with pytest.raises(ValueError, match="cluster 2 of 3 is empty"):
+        autoencoder_clustering.cluster_means(codes, np.array([1, 1, 0]), 3)
 
 
 def test_ablations_end_at_the_tuned_presets():
