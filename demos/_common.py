@@ -28,6 +28,11 @@ def small_seeds(seed, n, quick):
     return list(range(seed, seed + n))
 
 
+def count_seeds(n):
+    """'1 seed' or 'n seeds'."""
+    return f"{n} seed{'' if n == 1 else 's'}"
+
+
 def seed_range(seeds):
     """'seed 0' or 'seeds 0-9 (10 seeds)' for the report."""
     if len(seeds) == 1:

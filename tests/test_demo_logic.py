@@ -278,7 +278,7 @@ def test_dec_and_idec_start_alike_and_a_collapse_is_said(monkeypatch):
     means = autoencoder_clustering.cluster_means(model.encode(x["train"]),
                                                  art["predictions"]["encoded"]["train"], 10)
     np.testing.assert_array_equal(states[0][1], means)
-    np.testing.assert_allclose(np.linalg.norm(art["codes"]["test"], axis=1), 1, rtol=1e-5)
+    np.testing.assert_array_equal(art["codes"]["test"], model.encode(x["test"]))
     assert numbers["chosen"] in ("DEC", "IDEC")
     chosen = numbers["chosen"].lower()
     assert numbers["ari"]["chosen"]["test"] == numbers["ari"][chosen]["test"]
@@ -298,8 +298,11 @@ def test_dec_and_idec_start_alike_and_a_collapse_is_said(monkeypatch):
     best = {**combined, "codes": "best", "codes_validation_ari": {"raw": spread([0.4]),
                                                                    "unit": spread([0.5])},
             "codes_chosen": {"unit": 1}}
-    assert ("keeping whichever scores higher on validation ARI (0.400 against 0.500): scaled "
-            "to unit length") in autoencoder_clustering.describe(best)
+    assert ("keeping whichever scores higher on validation ARI (raw 0.400, unit length 0.500): "
+            "scaled to unit length") in autoencoder_clustering.describe(best)
+    mixed = {**best, "seeds": [0, 1, 2], "codes_chosen": {"raw": 2, "unit": 1}}
+    assert ("means over seeds): as the encoder gives them (2 seeds) or scaled to unit length "
+            "(1 seed)") in autoencoder_clustering.describe(mixed)
     combined["finetuning"]["idec"]["empty_clusters"] = spread([7])
     assert "it left 7 of 10 clusters empty" in autoencoder_clustering.describe(combined)
 
@@ -329,7 +332,23 @@ def test_the_fine_tuning_is_chosen_on_validation_never_on_test(monkeypatch):
     assert numbers["chosen"] == "IDEC" and numbers["ari"]["chosen"]["test"] == 0.1
 
 
-def test_code_scaling_is_chosen_on_validation_and_fine_tuning_starts_from_that_clustering():
+def test_the_code_scaling_is_chosen_on_validation_never_on_training(monkeypatch):
+    # Made-up scores: training (and test) prefer raw codes, validation prefers unit length.
+    made_up = {"raw": {"train": 0.9, "validation": 0.2, "test": 0.9},
+               "unit": {"train": 0.1, "validation": 0.3, "test": 0.1}}
+
+    def fake(features, y, n_init, seed, splits):
+        how = "unit" if np.allclose(np.linalg.norm(features["train"], axis=1), 1) else "raw"
+        return ({s: {"ari": made_up[how][s]} for s in splits}, {}, 0.0, how)
+
+    monkeypatch.setattr(autoencoder_clustering, "cluster", fake)
+    codes = {s: np.random.default_rng(0).normal(size=(20, 3)) * 5 for s in ("train", "validation")}
+    scaling, fits = autoencoder_clustering.cluster_codes(
+        codes, {}, {"codes": "best", "n_init": 1}, 0, ("train", "validation"))
+    assert scaling == "unit" and fits["unit"][3] == "unit" and fits["raw"][3] == "raw"
+
+
+def test_raw_or_unit_codes_each_win_where_their_geometry_separates_the_classes():
     rng = np.random.default_rng(0)
 
     def codes(n, by_direction):
