@@ -333,9 +333,8 @@ def test_the_fine_tuning_is_chosen_on_validation_never_on_test(monkeypatch):
 
 
 def test_the_code_scaling_is_chosen_on_validation_never_on_training(monkeypatch):
-    # Made-up scores: training (and test) prefer raw codes, validation prefers unit length.
-    made_up = {"raw": {"train": 0.9, "validation": 0.2, "test": 0.9},
-               "unit": {"train": 0.1, "validation": 0.3, "test": 0.1}}
+    # Made-up scores: training prefers raw codes, validation prefers unit length.
+    made_up = {"raw": {"train": 0.9, "validation": 0.2}, "unit": {"train": 0.1, "validation": 0.3}}
 
     def fake(features, y, n_init, seed, splits):
         how = "unit" if np.allclose(np.linalg.norm(features["train"], axis=1), 1) else "raw"
