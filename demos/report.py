@@ -16,7 +16,8 @@ import re
 import sys
 from pathlib import Path
 
-from demos import adaline, autoencoder_clustering, distillation, madaline, mcculloch_pitts
+from demos.harness import (adaline, autoencoder_clustering, distillation, madaline,
+                           mcculloch_pitts)
 from demos._common import seed_range
 from demos.schema import NotReported, fmt_course, fmt_value, lookup
 from scratchnn.files import write_text_atomic
@@ -187,10 +188,16 @@ def render(results):
         if "ablation" in study:
             groups.append({"ablation": study["ablation"]})
         for group in filter(None, groups):
+            # Each study opens in plain words: the first paragraph of its text. The table and
+            # the figures follow, then the rest of the text, the details.
+            details = []
             for preset, result in group.items():
-                if len(group) > 1 or preset != "course":
-                    parts += [f"**{PRESET_NAMES[preset].capitalize()}.**", ""]
-                parts += [result["text"], ""]
+                summary, _, rest = result["text"].partition("\n\n")
+                label = (f"**{PRESET_NAMES[preset].capitalize()}.** "
+                         if len(group) > 1 or preset != "course" else "")
+                parts += [label + summary, ""]
+                if rest:
+                    details += [label + rest if len(group) > 1 else rest, ""]
             tab, notes = table(name, {p: r["numbers"] for p, r in group.items()}, dataset)
             parts += [tab, ""]
             module_notes = getattr(STUDIES[name], "NOTES", {})
@@ -203,6 +210,8 @@ def render(results):
                     if file not in shown:
                         shown.add(file)
                         parts += [f"![{caption}]({file})", f"*{caption}*", ""]
+            if details:
+                parts += ["**Details.**", "", *details]
     return "\n".join(parts).rstrip() + "\n"
 
 

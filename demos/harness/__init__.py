@@ -1,0 +1,8 @@
+"""What serves the report, apart from the course: one module per study.
+
+A study script in ``demos/`` is the homework a student reads, top to bottom. The module
+of the same name here runs it over seeds and presets, declares the rows of its table
+(:mod:`demos.schema`), writes its prose from the measured numbers and holds the tuned
+presets and ablations. ``python -m demos`` and :mod:`demos.report` use these modules; a
+student never needs to open them to follow the course.
+"""
