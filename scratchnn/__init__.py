@@ -1,25 +1,32 @@
 """scratchnn: neural networks from scratch in NumPy, written to be read.
 
-Suggested reading order: layers -> losses -> optim -> train -> gradcheck,
-then the classic neurons (mcculloch_pitts, adaline), datasets, cluster and
-autoencoder.
+Reading order (the same as the README's): layers -> losses -> optim -> train (read
+``train_step`` first) -> gradcheck; then the neurons before backpropagation
+(mcculloch_pitts, adaline); then datasets, autoencoder, cluster and dec.
+
+Every submodule is reachable from ``import scratchnn`` (``scratchnn.datasets.load_iris()``).
 """
 
+from . import (adaline, augment, autoencoder, cluster, datasets, dec, gradcheck, layers, losses,
+               mcculloch_pitts, optim, train)
 from .augment import RandomShift
-from .checks import NotFittedError
+from .checks import NotFittedError, NumericalError
 from .gradcheck import check_layer, check_loss, check_model
 from .layers import Dense, Dropout, Identity, Layer, ReLU, Sequential, Sigmoid, Tanh, mlp
-from .losses import (L2Penalty, SoftTargetLoss, WeightedMSE, distill_logit_mse, l2_penalty, mse,
-                     softmax, softmax_cross_entropy)
+from .losses import (L2Penalty, SoftTargetLoss, WeightedMSE, distill_logit_mse, mse, softmax,
+                     softmax_cross_entropy)
 from .optim import SGD, Adam, Optimizer
-from .train import History, accuracy, cosine_schedule, fit, predict_classes
+from .train import (History, StopTraining, accuracy, cosine_schedule, fit, predict_classes,
+                    train_step)
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 __all__ = [
     "Layer", "Dense", "ReLU", "Tanh", "Sigmoid", "Identity", "Dropout", "Sequential", "mlp",
-    "softmax", "softmax_cross_entropy", "mse", "WeightedMSE", "l2_penalty", "L2Penalty",
-    "distill_logit_mse", "SoftTargetLoss", "Optimizer", "SGD", "Adam", "fit", "History", "accuracy",
-    "cosine_schedule", "predict_classes", "RandomShift", "check_layer", "check_loss", "check_model",
-    "NotFittedError",
+    "softmax", "softmax_cross_entropy", "mse", "WeightedMSE", "L2Penalty", "distill_logit_mse",
+    "SoftTargetLoss", "Optimizer", "SGD", "Adam", "train_step", "fit", "History", "StopTraining",
+    "accuracy", "cosine_schedule", "predict_classes", "RandomShift", "check_layer", "check_loss",
+    "check_model", "NotFittedError", "NumericalError",
+    "adaline", "augment", "autoencoder", "cluster", "datasets", "dec", "gradcheck", "layers",
+    "losses", "mcculloch_pitts", "optim", "train",
 ]

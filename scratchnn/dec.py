@@ -18,9 +18,9 @@ the codes keep describing the images and do not collapse.
 
 import numpy as np
 
-from .checks import check_array, check_positive
+from .checks import check_array, check_fitted, check_positive
 from .cluster import KMeans, squared_distances
-from .layers import Layer, Sequential
+from .layers import Container, Layer, Sequential
 from .losses import mse
 from .train import fit
 
@@ -35,7 +35,6 @@ class StudentTAssignment(Layer):
         super().__init__()
         centers = check_array(centers, "centers", ndim=2)
         self.params["centers"] = centers.copy()
-        self.grads["centers"] = np.zeros_like(centers)
         self.alpha = check_positive(alpha, "alpha")
         self._cache = None
 
@@ -114,9 +113,9 @@ def kl_divergence(q, p):
     return loss, np.where(positive, -p / (n * np.where(positive, q, 1)), 0).astype(q.dtype)
 
 
-class Concat(Sequential):
-    """Applies each of its layers to the same input and joins their outputs side by side:
-    out = [f_1(x), f_2(x), ...] (N, sum of widths). Used for IDEC's two heads on one code.
+class Concat(Container):
+    """Applies each of its layers (branches) to the same input and joins their outputs side by
+    side: out = [f_1(x), f_2(x), ...] (N, sum of widths). Used for IDEC's two heads on one code.
 
     The input feeds every branch, so its gradient is the sum: dx = sum_b df_b/dx^T dout_b.
     """
@@ -137,10 +136,6 @@ class Concat(Sequential):
 
     def output_width(self, n_in):
         return sum(layer.output_width(n_in) for layer in self.layers)
-
-    @property
-    def n_in(self):
-        return None
 
     def __repr__(self):
         return f"Concat([{', '.join(repr(layer) for layer in self.layers)}])"
@@ -219,8 +214,7 @@ class DEC:
 
     def predict(self, x):
         """The cluster of each row of x: the largest soft assignment."""
-        if self.assignment is None:
-            raise ValueError("this DEC is not fitted yet; call fit(x) first")
+        check_fitted(self, "assignment")
         return self.soft_assignments(x).argmax(axis=1)
 
     def _record(self, x, labels, steps):

@@ -1,10 +1,10 @@
 """Check hand-derived gradients against centred finite differences.
 
-Three checks, each returning a dict of relative errors (0 when equal, about 1
-when unrelated; a correct backward gives about 1e-9 or less):
+Three checks, each returning a dict of relative errors by name (0 when equal,
+about 1 when unrelated; a correct backward gives about 1e-9 or less):
 
 * :func:`check_layer` — one layer (or a whole Sequential): dL/dx and every dL/dparam.
-* :func:`check_loss`  — a loss: dL/d(output).
+* :func:`check_loss`  — a loss: dL/d(output), as ``{'output': err}``.
 * :func:`check_model` — a model and its loss together: every parameter of the model.
 
 They always compute in float64: a float32 layer or model is checked on a float64
@@ -19,7 +19,7 @@ import copy
 
 import numpy as np
 
-from .layers import Sequential, leaf_layers
+from .layers import Container, leaf_layers
 
 
 class GradientCheckError(ValueError):
@@ -86,7 +86,7 @@ def float64_copy(layer):
 
 def _named_params(layer):
     """Every parameter with the name its gradient is found under after backward."""
-    if isinstance(layer, Sequential):
+    if isinstance(layer, Container):
         return layer.params, lambda: layer.grads
     return dict(layer.params), lambda: layer.grads
 
@@ -148,13 +148,15 @@ def check_layer(layer, x, dout=None, rng=0, h=1e-5):
 
 
 def check_loss(loss_fn, output, *targets, h=1e-5):
-    """Relative error of ``loss_fn``'s gradient with respect to its first argument.
+    """Relative error of ``loss_fn``'s gradient with respect to its first argument,
+    as ``{'output': err}`` (a dict like the other checks' results).
 
     ``loss_fn(output, *targets)`` returns ``(loss, dL/d output)``.
     """
     output = np.array(output, dtype=np.float64)
     _, grad = loss_fn(output.copy(), *targets)
-    return relative_error(grad, numerical_gradient(lambda: loss_fn(output, *targets)[0], output, h))
+    numerical = numerical_gradient(lambda: loss_fn(output, *targets)[0], output, h)
+    return {"output": relative_error(grad, numerical)}
 
 
 def check_model(model, loss_fn, x, *targets, penalty=None, h=1e-5):
@@ -176,8 +178,8 @@ def check_model(model, loss_fn, x, *targets, penalty=None, h=1e-5):
 
     def total_loss():
         value = loss_fn(model.forward(x), *targets)[0]
-        if penalty is not None:      # its value only: the gradient goes to throwaway arrays
-            value += penalty(params, {name: np.zeros_like(p) for name, p in params.items()})
+        if penalty is not None:
+            value += penalty.value(params)
         return value
 
     _, dout = loss_fn(model.forward(x), *targets)

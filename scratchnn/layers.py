@@ -248,26 +248,31 @@ class Dropout(Layer):
         return f"Dropout({self.p:g})"
 
 
-class Sequential(Layer):
-    """Layers applied in order; parameters are named ``"<index>.<name>"``.
+class Container:
+    """What :class:`Sequential` and its kin share: a list of layers shown as one.
 
-    ``model.params`` and ``model.grads`` are dicts of the layers' own arrays (no
-    copies), rebuilt at each access, so they always show what the layers hold
-    now. Only layers with ``trainable = True`` appear in them: ``model.freeze()``
-    makes a model (a teacher, say) invisible to every optimizer.
-    ``model.state_dict()`` returns copies of every parameter, trainable or not:
-    a snapshot that training does not change.
+    A container keeps the layer contract (``forward``, ``backward``, ``params``, ``grads``,
+    ``trainable``, ``training``) but holds no parameters of its own: ``params`` and ``grads``
+    are dicts of its layers' own arrays (no copies) named ``"<index>.<name>"``, rebuilt at each
+    access, so they always show what the layers hold now, and its modes are its layers'.
+    Only layers with ``trainable = True`` appear in them: ``freeze()`` makes a model (a
+    teacher, say) invisible to every optimizer. ``state_dict()`` returns copies of every
+    parameter, trainable or not: a snapshot that training does not change.
     """
 
     def __init__(self, layers):
         self.layers = list(layers)
         for i, layer in enumerate(self.layers):
-            if not isinstance(layer, Layer):
+            if not isinstance(layer, (Layer, Container)):
                 raise TypeError(f"layer {i} is {type(layer).__name__}, not a scratchnn Layer; "
                                 "subclass scratchnn.Layer")
             if not isinstance(getattr(layer, "params", None), dict):
                 raise TypeError(f"layer {i} ({type(layer).__name__}) has no params dict; call "
                                 "super().__init__() at the start of its __init__")
+        self.epochs_trained = 0         # counted by fit, so repeated calls continue
+
+    def __call__(self, x):
+        return self.forward(x)
 
     @property
     def params(self):
@@ -286,7 +291,7 @@ class Sequential(Layer):
 
     @trainable.setter
     def trainable(self, value):
-        for layer in getattr(self, "layers", ()):
+        for layer in self.layers:
             layer.trainable = bool(value)
 
     @property
@@ -295,11 +300,11 @@ class Sequential(Layer):
 
     @training.setter
     def training(self, value):
-        for layer in getattr(self, "layers", ()):
+        for layer in self.layers:
             layer.training = bool(value)
 
     def clear_grads(self):
-        """Empty every layer's ``grads`` (``fit`` does it before each ``backward``)."""
+        """Empty every layer's ``grads`` (each training step does it before ``backward``)."""
         for leaf in leaf_layers(self):
             leaf.grads.clear()
 
@@ -322,6 +327,21 @@ class Sequential(Layer):
         self.training = False
         return self
 
+    def n_params(self):
+        return sum(layer.n_params() for layer in self.layers)
+
+    def state_dict(self):
+        """A copy of every parameter (trainable or not) by dotted name: a snapshot."""
+        return {name: np.array(p, copy=True) for name, p in _all_params(self).items()}
+
+
+class Sequential(Container):
+    """Layers applied in order: ``Sequential([Dense(2, 16), ReLU(), Dense(16, 2)])``.
+
+    ``forward`` feeds each layer's output to the next; ``backward`` runs the chain rule
+    through them in reverse. Parameters are named ``"<index>.<name>"`` (``"0.W"``).
+    """
+
     @property
     def n_in(self):
         for layer in self.layers:
@@ -340,8 +360,11 @@ class Sequential(Layer):
 
     def forward(self, x):
         """x: (N, n_in) -> output of the last layer."""
+        inputs = []
         for layer in self.layers:
+            inputs.append((np.shape(x), getattr(x, "dtype", None)))
             x = layer.forward(x)
+        self._inputs = inputs if self.training else None
         return x
 
     def backward(self, dout, input_grad=True):
@@ -349,7 +372,22 @@ class Sequential(Layer):
         to dL/d(its input).  ``input_grad=False`` lets the first layer skip dx."""
         for i in range(len(self.layers) - 1, -1, -1):
             dout = self.layers[i].backward(dout, input_grad=input_grad or i > 0)
+            if input_grad or i > 0:
+                self._check_input_grad(i, dout)
         return dout
+
+    def _check_input_grad(self, i, dx):
+        """Layer i's backward returned dL/d(its input): an array shaped like the input it saw,
+        in its dtype. Said here, it names the layer at fault, not the one that receives it."""
+        shape, dtype = (getattr(self, "_inputs", None) or [(None, None)] * len(self.layers))[i]
+        if shape is None:
+            return                      # backward without a training-mode forward: the layer says so
+        layer = self.layers[i]
+        if not isinstance(dx, np.ndarray) or dx.shape != shape or dx.dtype != dtype:
+            got = ("None (did backward forget to return dx?)" if dx is None else
+                   f"shape {np.shape(dx)}, dtype {getattr(dx, 'dtype', type(dx).__name__)}")
+            raise ValueError(f"layer {i} ({layer!r}): backward returned {got}; it must return "
+                             f"dL/d(input), an array of the input's shape {shape} and dtype {dtype}")
 
     def predict(self, x, batch_size=4096):
         """Forward pass in evaluation mode, in batches (bounded memory), after checking
@@ -378,9 +416,6 @@ class Sequential(Layer):
             n_in = layer.output_width(n_in)
         return n_in
 
-    def n_params(self):
-        return sum(layer.n_params() for layer in self.layers)
-
     def summary(self, print_fn=print):
         """Print each layer, its output width and parameter count; return the total."""
         width = self.n_in
@@ -398,16 +433,10 @@ class Sequential(Layer):
         print_fn("\n".join(lines))
         return total
 
-    def state_dict(self):
-        """A copy of every parameter (trainable or not) by dotted name: a snapshot."""
-        return {f"{i}.{name}": np.array(p, copy=True) for i, layer in enumerate(self.layers)
-                for name, p in _all_params(layer).items()}
-
     def load_state_dict(self, state, source="state"):
         """Copy the arrays of ``state`` (as from :meth:`state_dict`) into this model's
         parameters, in place, after checking names, shapes and values."""
-        own = {f"{i}.{name}": p for i, layer in enumerate(self.layers)
-               for name, p in _all_params(layer).items()}
+        own = _all_params(self)
         missing, extra = sorted(set(own) - set(state)), sorted(set(state) - set(own))
         if missing or extra:
             raise ValueError(f"{source}: parameter names differ from this model "
@@ -443,21 +472,21 @@ class Sequential(Layer):
 
 
 def leaf_layers(layer):
-    """The layers that hold parameters and compute, with nested Sequentials opened."""
-    if isinstance(layer, Sequential):
+    """The layers that hold parameters and compute, with nested containers opened."""
+    if isinstance(layer, Container):
         return [leaf for sub in layer.layers for leaf in leaf_layers(sub)]
     return [layer]
 
 
 def _trainable(layer, what):
     """A layer's params (or grads) that optimizers may update."""
-    if isinstance(layer, Sequential):
+    if isinstance(layer, Container):
         return getattr(layer, what)
     return getattr(layer, what) if layer.trainable else {}
 
 
 def _all_params(layer):
-    if isinstance(layer, Sequential):
+    if isinstance(layer, Container):
         return {f"{i}.{k}": v for i, sub in enumerate(layer.layers) for k, v in _all_params(sub).items()}
     return layer.params
 

@@ -1,7 +1,9 @@
-"""Losses: each call returns ``(loss, grad)``, grad = dL/d(its first argument).
+"""Losses: each call returns ``(loss, grad)``, grad = dL/d(its first argument, the output).
 
 All losses are *means over the batch*, so the learning rate does not depend
 on the batch size. Shapes: outputs and targets ``(N, D)``, labels ``(N,)``.
+:class:`L2Penalty` is a penalty on the parameters, not on the output: it has its own
+call, ``penalty(params, grads) -> value``.
 """
 
 import numpy as np
@@ -107,31 +109,26 @@ class WeightedMSE:
         return float(loss), wdiff
 
 
-def l2_penalty(params, beta):
-    """beta * (sum of squares of every parameter), and its gradient.
-
-    P = beta sum_i ||p_i||^2;  dP/dp_i = 2 beta p_i.   dict of arrays -> (scalar, dict of arrays).
-    SGD's ``weight_decay = wd`` adds wd p to the gradient: the same as beta = wd / 2.
-    """
-    value = beta * sum(float(np.vdot(p, p)) for p in params.values())
-    grads = {name: (2 * beta) * p for name, p in params.items()}
-    return value, grads
-
-
 class L2Penalty:
-    """The L2 penalty as the training loop uses it: P = beta sum ||p||^2, adding
-    dP/dp = 2 beta p to each gradient. (``SGD(weight_decay=2 * beta)`` adds the same.)"""
+    """The L2 penalty on the parameters: P = beta sum_i ||p_i||^2, dP/dp_i = 2 beta p_i.
+
+    Not a loss of the output: the training step calls ``penalty(params, grads)``, which adds
+    dP/dp to each gradient in place and returns P, the value that joins the loss.
+    ``value(params)`` is P alone. ``SGD(weight_decay=2 * beta)`` adds the same gradient.
+    """
 
     def __init__(self, beta):
         self.beta = check_positive(beta, "beta", allow_zero=True)
 
+    def value(self, params):
+        """P = beta sum_i ||p_i||^2 for a dict of parameter arrays."""
+        return self.beta * sum(float(np.vdot(p, p)) for p in params.values())
+
     def __call__(self, params, grads):
-        """Add dP/dp to each entry of ``grads`` in place and return P (see :func:`l2_penalty`)."""
-        value = 0.0
+        """Add dP/dp = 2 beta p to each entry of ``grads`` in place and return P."""
         for name, p in params.items():
-            value += float(np.vdot(p, p))
             grads[name] += (2 * self.beta) * p
-        return self.beta * value
+        return self.value(params)
 
 
 def distill_logit_mse(student_logits, teacher_logits):

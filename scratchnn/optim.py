@@ -20,10 +20,7 @@ class Optimizer:
         self.lr = check_positive(lr, "lr")
 
     def step(self, params, grads):
-        raise NotImplementedError
-
-    def state(self, name):
-        """The optimizer's state arrays of one parameter, by name (empty before its first step)."""
+        """Update every array of ``params`` in place from ``grads`` (dicts by name)."""
         raise NotImplementedError
 
 
@@ -63,9 +60,6 @@ class SGD(Optimizer):
                 g = g + self.momentum * v if self.nesterov else v
             p -= self.lr * g
 
-    def state(self, name):
-        return {"velocity": self.velocity[name]} if name in self.velocity else {}
-
 
 class Adam(Optimizer):
     """Adam (Kingma and Ba, 2015), Algorithm 1, for each parameter p with its own step t:
@@ -78,10 +72,13 @@ class Adam(Optimizer):
         p <- p - lr m_hat / (sqrt(v_hat) + eps)
 
     ``moments(name)`` returns a parameter's m and v; ``t[name]`` its step count.
+    ``in_place=True`` (the default) runs the same arithmetic without temporaries, a speed
+    device: see :meth:`step_in_place` below.
     """
 
-    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, in_place=True):
         super().__init__(lr)
+        self.in_place = bool(in_place)
         if not (0 <= beta1 < 1 and 0 <= beta2 < 1):
             raise ValueError(f"beta1 and beta2 must be in [0, 1), got {beta1}, {beta2}")
         self.beta1, self.beta2 = float(beta1), float(beta2)
@@ -96,9 +93,6 @@ class Adam(Optimizer):
                            f"known parameters: {sorted(self.m)}")
         return self.m[name], self.v[name]
 
-    def state(self, name):
-        return {"t": self.t[name], "m": self.m[name], "v": self.v[name]} if name in self.m else {}
-
     def _next_step(self, name, p):
         """t <- t + 1 for this parameter (m = v = 0 before its first step); returns t, m, v."""
         if name not in self.m:
@@ -109,6 +103,8 @@ class Adam(Optimizer):
         return self.t[name], self.m[name], self.v[name]
 
     def step(self, params, grads):
+        if self.in_place:
+            return self.step_in_place(params, grads)      # the same update, faster (see below)
         b1, b2 = self.beta1, self.beta2
         for name, p in params.items():
             g = grads[name]
@@ -122,10 +118,10 @@ class Adam(Optimizer):
             p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
 
     # --- speed device -------------------------------------------------------------------
-    # ``step`` above allocates seven model-sized temporaries per step; for the course's
-    # autoencoder (0.94 M parameters, 1,200 steps an epoch) that costs about 10% of the
-    # training time. ``step_in_place`` does the same arithmetic through one scratch array
-    # per parameter. ``fit`` uses it when an optimizer has it; tests/test_extending.py checks
+    # The plain ``step`` above allocates seven model-sized temporaries per step; for the
+    # course's autoencoder (0.94 M parameters) that costs about a tenth of its training time.
+    # ``step_in_place`` does the same arithmetic through one scratch array per parameter;
+    # ``step`` hands over to it unless ``Adam(in_place=False)``. tests/test_extending.py checks
     # that both give the same parameters after 100 steps.
     def step_in_place(self, params, grads):
         """:meth:`step` with every temporary written into one scratch array per parameter."""

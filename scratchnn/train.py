@@ -1,239 +1,463 @@
-"""The training loop every network in scratchnn is trained with."""
+"""Training: one step of gradient descent, and the loop that repeats it.
 
+Read :func:`train_step` first: it is the algorithm, forward, loss, backward, update.
+:func:`fit` repeats it over shuffled mini-batches and epochs, and adds what a run needs
+around it: validation and early stopping, learning-rate schedules, a progress display.
+The guards that make a mistake loud (checks of the arguments, the gradient contract,
+why a loss became NaN, a run that learned nothing) are helpers below ``fit``.
+"""
+
+import contextlib
 import sys
 import time
+import warnings
 
 import numpy as np
 
-from .checks import NonFiniteError, NumericalError, check_array, check_labels, check_positive
+from .checks import (NonFiniteError, NumericalError, check_array, check_labels, check_positive)
 from .layers import check_input, leaf_layers
+from .losses import WeightedMSE, distill_logit_mse, mse, softmax_cross_entropy
+
+
+def train_step(model, loss_fn, optimizer, x, *targets, penalty=None):
+    """One step of gradient descent on one batch; returns the batch's loss.
+
+    model      a :class:`~scratchnn.layers.Sequential` in training mode.
+    loss_fn    ``loss_fn(output, *targets) -> (loss, dL/d output)`` (:mod:`scratchnn.losses`).
+    optimizer  ``optimizer.step(params, grads)`` updates every parameter in place.
+    penalty    optional, e.g. :class:`~scratchnn.losses.L2Penalty`: adds its gradient to the
+               grads and returns its value, which joins the loss.
+    """
+    # forward: the model's output for the batch, the loss and its gradient dL/d(output)
+    output = model.forward(x)
+    loss, dout = loss_fn(output, *targets)
+    # backward: the chain rule, layer by layer; each layer fills its grads
+    model.clear_grads()                   # so a gradient a layer forgets is missing, not stale
+    model.backward(dout, input_grad=False)
+    params, grads = model.params, model.grads
+    check_gradients(model, params, grads)
+    if penalty is not None:
+        loss += penalty(params, grads)
+    if not np.isfinite(loss):
+        raise NonFiniteError(f"the loss is {loss}")
+    # update: each parameter moves against its gradient (plain SGD: p -= lr * g)
+    optimizer.step(params, grads)
+    return loss
+
+
+class StopTraining(Exception):
+    """Raise it in a ``fit`` callback to end training after this epoch (the reason is kept
+    in ``History.stopped``)."""
 
 
 class History:
-    """What ``fit`` records: loss per iteration and per epoch, time, evaluations."""
+    """What ``fit`` records, epoch by epoch.
+
+    loss          one value per optimizer step (penalty included)
+    epoch_loss    the mean of each epoch's step losses
+    val_loss      with ``validation_data``: the loss on it after each epoch (penalty included)
+    best_epoch    the epoch (as counted in ``epochs``) with the lowest ``val_loss``
+    epochs        each epoch's number; a model's epochs keep counting over repeated ``fit`` calls
+    stopped       why training ended before its last epoch (early stopping, a callback), or None
+    """
 
     def __init__(self):
-        self.loss = []          # one value per optimizer step
-        self.epoch_loss = []    # mean of the step losses of each epoch
-        self.epoch_seconds = []
-        self.batch_sizes = []   # batch size used in each epoch
-        self.evaluations = []   # what the callback returned, one entry per epoch
+        self.loss, self.epoch_loss, self.val_loss, self.epochs = [], [], [], []
+        self.epoch_seconds, self.batch_sizes, self.evaluations = [], [], []
+        self.best_epoch, self.stopped = None, None
 
     @property
     def seconds(self):
         return float(sum(self.epoch_seconds))
 
 
-class Progress:
-    """A one-line progress display rewritten in place with ``\\r``.
+def fit(model, loss_fn, optimizer, x, targets, epochs=1, batch_size=32, rng=None, penalty=None,
+        validation_data=None, patience=None, restore_best=False, lr_schedule=None, augment=None,
+        callback=None, progress=True, print_epochs=False, stream=None, name="train"):
+    """Train ``model`` by mini-batch gradient descent, :func:`train_step` after
+    :func:`train_step`; returns a :class:`History`.
 
-    It writes only when the stream is a terminal, so logs and CI output stay clean.
+    x, targets       inputs (N, D) and what ``loss_fn`` compares the output with: an array with
+                     N rows, or a tuple of them (e.g. teacher logits and labels). Float data is
+                     converted once to the model's dtype.
+    epochs           how many passes over the data. Epochs keep counting over repeated calls
+                     (``model.epochs_trained``): schedules and shuffling continue where they were.
+    batch_size       an int, or a function ``epoch -> int`` (a growing batch).
+    rng              a seed or a ``numpy.random.Generator`` for the shuffling (and ``augment``).
+                     A seed gives each epoch its own stream, so the same seed gives the same run,
+                     split into calls or not.
+    penalty          e.g. :class:`~scratchnn.losses.L2Penalty`; its value is part of the loss.
+    validation_data  ``(x_val, targets_val)``: the loss on it after each epoch (``val_loss``).
+    patience         with validation data: stop after this many epochs without a lower val_loss.
+    restore_best     with validation data: end with the parameters of the best epoch.
+    lr_schedule      a function ``epoch -> learning rate``, set on the optimizer at each epoch.
+    augment          a function ``(x_batch, rng) -> x_batch`` (e.g. :class:`~scratchnn.RandomShift`).
+    callback         ``callback(epoch, model)`` after each epoch: returns None or a dict of
+                     named numbers (kept in ``History.evaluations``, printed with ``print_epochs``);
+                     it may ``raise StopTraining(reason)`` to end training after that epoch.
+    progress         a one-line display on a terminal; ``print_epochs`` prints a line per epoch.
+
+    Mistakes stop before the first step with an error that names them (see
+    :func:`check_fit_arguments`); a loss or a weight that stops being finite raises
+    ``NumericalError`` with the epoch, the step and the likely cause; a run that ends worse
+    than predicting a constant warns.
     """
+    x, targets, validation_data = check_fit_arguments(
+        model, loss_fn, optimizer, x, targets, epochs, validation_data, patience, restore_best)
+    history, display = History(), Display(name, epochs, stream, progress, print_epochs)
+    seeds, n, best_state = EpochStreams(rng), len(x), None
+    first = model.epochs_trained
+    with training_mode(model), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for epoch in range(first, first + epochs):
+            size = epoch_batch_size(batch_size, epoch)
+            if lr_schedule is not None:
+                optimizer.lr = float(lr_schedule(epoch))
+            shuffle, start, losses = seeds.generator(epoch), time.perf_counter(), []
+            order = shuffle.permutation(n)
+            for i in range(0, n, size):
+                idx = order[i:i + size]
+                xb = x[idx] if augment is None else augment(x[idx], shuffle)
+                batch_targets = [t[idx] for t in targets]
+                losses.append(guarded_step(model, loss_fn, optimizer, xb, batch_targets, penalty,
+                                           name, epoch, len(losses) + 1))
+                display.step(epoch - first, len(losses), -(-n // size), losses[-1])
+            check_parameters(model, optimizer, name, epoch, len(losses))
+            model.epochs_trained = epoch + 1
+            history.epochs.append(epoch)
+            history.epoch_loss.append(float(np.mean(losses)))
+            history.loss += losses
+            history.epoch_seconds.append(time.perf_counter() - start)
+            history.batch_sizes.append(size)
+            if validation_data is not None:
+                best_state = record_validation(history, model, loss_fn, penalty, validation_data,
+                                               best_state, restore_best)
+            history.evaluations.append(run_callback(callback, epoch, model, history))
+            display.epoch(history)
+            if history.stopped is None and patience is not None and \
+                    len(history.epochs) - 1 - history.epochs.index(history.best_epoch) >= patience:
+                history.stopped = f"early stopping: no lower val_loss in {patience} epochs"
+            if history.stopped is not None:
+                break
+    display.close()
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    warn_if_no_better_than_constant(model, loss_fn, optimizer, x, targets, penalty, history, name)
+    return history
 
-    def __init__(self, stream=None, enabled=True, min_interval=0.1):
-        self.stream = stream if stream is not None else sys.stderr
-        isatty = getattr(self.stream, "isatty", lambda: False)
-        self.enabled = enabled and isatty()
-        self.min_interval = min_interval
-        self._last = 0.0
-        self._width = 0
 
-    def update(self, text, force=False):
-        if not self.enabled:
-            return
-        now = time.perf_counter()
-        if force or now - self._last >= self.min_interval:
-            self._last = now
-            pad = max(0, self._width - len(text))
-            self.stream.write("\r" + text + " " * pad)
-            self.stream.flush()
-            self._width = len(text)
-
-    def close(self):
-        if self.enabled and self._width:
-            self.stream.write("\r" + " " * self._width + "\r")
-            self.stream.flush()
-            self._width = 0
+# --- the guards and helpers of fit -----------------------------------------------------------
 
 
-def _fmt_seconds(s):
-    s = int(round(s))
-    return f"{s // 60}:{s % 60:02d}"
-
-
-def fit(model, loss_fn, optimizer, x, targets, epochs=1, batch_size=32, rng=None,
-        penalty=None, lr_schedule=None, callback=None, augment=None, progress=True,
-        print_epochs=False, stream=None, name="train"):
-    """Train ``model`` by mini-batch gradient descent; return a :class:`History`.
-
-    model      a :class:`~scratchnn.layers.Sequential` (its trainable parameters are updated).
-    loss_fn    called as ``loss_fn(model_output, *batch_targets)`` and returns ``(loss, dL/d output)``.
-    optimizer  an object with ``step(params, grads)`` (:mod:`scratchnn.optim`).
-    x          inputs (N, D); converted once to the model's dtype (float64 -> float32 for a
-               float32 model) and checked for shape and NaN.
-    targets    an array with N rows, or a tuple (or list of arrays) of such arrays (e.g.
-               teacher logits and labels), sliced with the same batch indices.
-               Float targets take the model's dtype.
-    batch_size an int, or a function ``epoch -> int`` (epochs count from 0), e.g. a growing batch.
-    rng        seed or ``numpy.random.Generator`` for the shuffling (and ``augment``):
-               same seed, same history.
-    penalty    optional ``penalty(params, grads) -> value`` that adds its gradient to ``grads``
-               (:class:`~scratchnn.losses.L2Penalty`); its value is part of the loss.
-    lr_schedule optional function ``epoch -> learning rate``, set on the optimizer each epoch.
-    callback   optional function ``(epoch, model) -> dict`` run after each epoch (evaluation).
-    augment    optional function ``(x_batch, rng) -> x_batch`` applied to every training batch
-               (e.g. :class:`~scratchnn.augment.RandomShift`).
-    progress   a live one-line display (only on a terminal); ``print_epochs`` prints a line per epoch.
-
-    Each step reads ``model.params`` and ``model.grads`` after ``backward``, checks that every
-    trainable parameter got a gradient of its own shape, and stops with ``NumericalError``
-    naming the epoch, the step and the likely cause as soon as the loss or a weight is not finite.
-    """
-    rng = np.random.default_rng(rng)
-    stream = stream if stream is not None else sys.stderr
-    dtype = model.dtype
-    x = check_input(x, model.n_in, dtype, name="x")
-    n = len(x)
-    if n == 0:
+def check_fit_arguments(model, loss_fn, optimizer, x, targets, epochs, validation_data, patience,
+                        restore_best):
+    """Every check ``fit`` makes before its first step; returns x, the targets (a tuple of arrays)
+    and the validation data, converted to the model's dtype. Errors name the argument, the
+    data's own sizes and the fix."""
+    check_objects(model, loss_fn, optimizer)
+    x = check_input(x, model.n_in, model.dtype, name="x")
+    if len(x) == 0:
         raise ValueError("x is empty: nothing to train on")
     if not model.params:
         raise ValueError(f"{model!r} has no trainable parameters (every layer frozen?); "
                          "unfreeze() it or train another model")
-    targets = _check_targets(targets, n, dtype)
-    check_positive(epochs, "epochs", integer=True, allow_zero=True)
-    history = History()
-    bar = Progress(stream, enabled=progress)
-    start = time.perf_counter()
-    # Speed device: an optimizer may offer ``step_in_place``, the same update as ``step``
-    # without model-sized temporaries (see Adam in optim.py); the loop prefers it.
-    optimizer_step = getattr(optimizer, "step_in_place", optimizer.step)
     held = [layer for layer in leaf_layers(model) if getattr(layer, "hold_mask", False)]
     if held:
         raise ValueError(f"{held[0]!r} has hold_mask on: every batch would reuse one dropout mask; "
                          "set hold_mask = False before training")
-    was_training = [layer.training for layer in model.layers]
-    model.train()
-    for epoch in range(epochs):
-        bs = batch_size(epoch) if callable(batch_size) else batch_size
-        bs = check_positive(bs, f"batch size at epoch {epoch}", integer=True)
-        if lr_schedule is not None:
-            optimizer.lr = float(lr_schedule(epoch))
-        order = rng.permutation(n)
-        n_steps = -(-n // bs)
-        t0 = time.perf_counter()
-        total = 0.0
-        for step in range(n_steps):
-            idx = order[step * bs:(step + 1) * bs]
-            xb = x[idx] if augment is None else augment(x[idx], rng)
-            out = None
-            try:
-                out = model.forward(xb)
-                data_loss, dout = loss_fn(out, *(t[idx] for t in targets))
-            except NonFiniteError as err:   # x was checked on entry: something overflowed
-                bar.close()
-                raise NumericalError(_divergence_message(
-                    name, epoch, step, np.nan, np.nan, out, model.params, optimizer)) from err
-            model.clear_grads()
-            model.backward(dout, input_grad=False)
-            params, grads = model.params, model.grads
-            check_gradients(model, params, grads)
-            loss = data_loss + (penalty(params, grads) if penalty is not None else 0.0)
-            if not np.isfinite(loss):
-                bar.close()
-                raise NumericalError(_divergence_message(name, epoch, step, data_loss, loss, out,
-                                                             params, optimizer))
-            optimizer_step(params, grads)
-            history.loss.append(loss)
-            total += loss
-            if bar.enabled:
-                elapsed = time.perf_counter() - start
-                done = (epoch + (step + 1) / n_steps) / epochs
-                eta = elapsed / done - elapsed
-                bar.update(f"{name} epoch {epoch + 1}/{epochs} batch {step + 1}/{n_steps} "
-                           f"loss {loss:.4f} elapsed {_fmt_seconds(elapsed)} "
-                           f"eta {_fmt_seconds(eta)}", force=step == n_steps - 1)
-        bad = [k for k, p in model.params.items() if not np.isfinite(p).all()]
-        if bad:                       # the last step of the epoch broke a weight
-            bar.close()
-            lr = getattr(optimizer, "lr", None)
-            raise NumericalError(
-                f"{name}: parameter {bad[0]} became NaN or infinite at epoch {epoch + 1}, step "
-                f"{n_steps} (the epoch's last update): {_ADVICE_LR} (lr now {lr})")
-        history.epoch_seconds.append(time.perf_counter() - t0)
-        history.epoch_loss.append(total / n_steps)
-        history.batch_sizes.append(bs)
-        evaluation = callback(epoch, model) if callback is not None else None
-        history.evaluations.append(evaluation)
-        if print_epochs:
-            bar.close()
-            extra = "".join(f" {k} {v:.4f}" if isinstance(v, float) else f" {k} {v}"
-                            for k, v in (evaluation or {}).items())
-            print(f"{name} epoch {epoch + 1}/{epochs} loss {history.epoch_loss[-1]:.4f}{extra} "
-                  f"({history.epoch_seconds[-1]:.1f} s)", file=stream, flush=True)
-    bar.close()
-    for layer, mode in zip(model.layers, was_training):     # back to the modes it came with
-        layer.training = mode
-    return history
+    check_positive(epochs, "epochs", integer=True, allow_zero=True)
+    targets = check_targets(targets, x, model, loss_fn, "targets")
+    if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise TypeError("validation_data must be a pair (x_val, targets_val), like x and targets")
+        x_val = check_input(validation_data[0], model.n_in, model.dtype, name="validation_data[0]")
+        validation_data = (x_val, check_targets(validation_data[1], x_val, model, loss_fn,
+                                                "validation_data[1]"))
+    elif patience is not None or restore_best:
+        raise ValueError("patience and restore_best compare validation losses: give "
+                         "validation_data=(x_val, targets_val)")
+    if patience is not None:
+        check_positive(patience, "patience", integer=True)
+    return x, targets, validation_data
 
 
-def _check_targets(targets, n, dtype):
-    """The targets as a tuple of arrays with n rows each; float ones in the model's dtype."""
+def check_objects(model, loss_fn, optimizer):
+    """The model, the loss and the optimizer are what fit needs, in that order."""
+    if not (hasattr(model, "forward") and hasattr(model, "backward") and hasattr(model, "params")):
+        raise TypeError(f"model must be a scratchnn Sequential, got {type(model).__name__}")
+    if isinstance(optimizer, type):
+        raise TypeError(f"optimizer is the class {optimizer.__name__}, not an optimizer: create one, "
+                        f"e.g. optimizer={optimizer.__name__}(lr=0.01)")
+    if hasattr(loss_fn, "step") and callable(optimizer) and not hasattr(optimizer, "step"):
+        raise TypeError(f"loss_fn is an optimizer ({type(loss_fn).__name__}) and optimizer a "
+                        "function: they are swapped; call fit(model, loss_fn, optimizer, x, targets)")
+    if not callable(getattr(optimizer, "step", None)):
+        raise TypeError(f"optimizer must have a step(params, grads) method (SGD, Adam), got "
+                        f"{getattr(optimizer, '__name__', type(optimizer).__name__)}")
+    if isinstance(loss_fn, type) or not callable(loss_fn):
+        raise TypeError(f"loss_fn must be a loss function called as loss_fn(output, *targets), got "
+                        f"{getattr(loss_fn, '__name__', type(loss_fn).__name__)}")
+
+
+def check_targets(targets, x, model, loss_fn, label):
+    """The targets as a tuple of arrays with a row for each row of x, float ones in the model's
+    dtype; for the core's own losses, also of the shape that loss needs (with a hint if not)."""
+    n = len(x)
     several = isinstance(targets, tuple) or (
         isinstance(targets, list) and targets and all(isinstance(t, np.ndarray) for t in targets))
     checked = []
     for i, t in enumerate(targets if several else (targets,)):
-        label = f"targets[{i}]" if several else "targets"
+        name = f"{label}[{i}]" if several else label
         t = np.asarray(t)
         if t.ndim == 0 or len(t) != n:
-            raise ValueError(f"{label} has {len(t) if t.ndim else 0} rows but x has {n}; give one "
+            raise ValueError(f"{name} has {len(t) if t.ndim else 0} rows but x has {n}; give one "
                              "target row per sample (several targets go in a tuple)")
-        if t.dtype.kind == "f":       # float targets: same dtype as the model, finite
-            t = check_array(t, label, ndim=None, dtype=dtype)
+        if t.dtype.kind == "f":
+            t = check_array(t, name, ndim=None, dtype=model.dtype)
         checked.append(t)
+    width = output_width(model, x)
+    if loss_fn is softmax_cross_entropy and len(checked) == 1:
+        labels = checked[0]
+        if labels.ndim == 2 and labels.shape[1] > 1 and np.isin(labels, (0, 1)).all():
+            raise ValueError(f"{label} look one-hot ({labels.shape[0]} rows x {labels.shape[1]} "
+                             "columns of 0 and 1); softmax_cross_entropy takes one integer label "
+                             "per row: pass y.argmax(1)")
+        checked[0] = check_labels(labels, label, n, width)
+    elif (loss_fn in (mse, distill_logit_mse) or isinstance(loss_fn, WeightedMSE)) \
+            and len(checked) == 1 and checked[0].shape != (n, width):
+        hint = (" They look like class labels: for classification use softmax_cross_entropy"
+                if checked[0].ndim == 1 and checked[0].dtype.kind in "iub" else "")
+        raise ValueError(f"{label} has shape {checked[0].shape} but a squared error compares the "
+                         f"model's output, shape ({n}, {width}), element by element.{hint}")
     return tuple(checked)
 
 
-def check_gradients(model, params, grads):
-    """Every trainable parameter has a gradient of its own shape after ``backward``.
+def output_width(model, x):
+    """The width of the model's output, from a forward pass of x's first row (a layer's own
+    ``output_width`` may be missing in a student's layer)."""
+    try:
+        with training_mode(model, False), np.errstate(over="ignore", invalid="ignore"):
+            return model.forward(x[:1]).shape[1]
+    except NonFiniteError:              # the first row overflows: the first step will say why
+        return model.output_width(model.n_in)
 
-    A layer that forgets a gradient, or computes one of another shape (a transposed
-    dW, a scalar for a vector), would otherwise train wrongly or not at all, silently.
+
+def check_gradients(model, params, grads):
+    """Every trainable parameter has a gradient of its own shape and dtype after ``backward``.
+
+    A layer that forgets a gradient, computes one of another shape (a transposed dW), or
+    of another dtype (float64 in a float32 model) would otherwise train wrongly, silently.
     """
     for name, p in params.items():
         g = grads.get(name)
-        if g is None or np.shape(g) != p.shape:
-            index, _, pname = name.partition(".")
-            layer = model.layers[int(index)] if index.isdigit() else model
-            if g is None:
-                problem = "left no gradient"
-            else:
-                problem = f"set a gradient of shape {np.shape(g)}"
-            raise ValueError(f"layer {index} ({layer!r}): backward {problem} for parameter "
-                             f"{pname!r} of shape {p.shape}; set self.grads[{pname!r}] to dL/d{pname}, "
-                             "an array of the parameter's shape, in backward")
+        if g is not None and np.shape(g) == p.shape and getattr(g, "dtype", None) == p.dtype:
+            continue
+        index, _, pname = name.partition(".")
+        layer = model.layers[int(index)] if index.isdigit() else model
+        if g is None:
+            problem, fix = "left no gradient", f"set self.grads[{pname!r}] to dL/d{pname}"
+        elif np.shape(g) != p.shape:
+            problem, fix = f"set a gradient of shape {np.shape(g)}", "give it the parameter's shape"
+        else:
+            problem = f"set a {getattr(g, 'dtype', type(g).__name__)} gradient"
+            fix = f"compute it in the parameter's dtype ({p.dtype}), e.g. with .astype(x.dtype)"
+        raise ValueError(f"layer {index} ({layer!r}): backward {problem} for parameter {pname!r} "
+                         f"of shape {p.shape}, dtype {p.dtype}; {fix} in backward")
+
+
+def guarded_step(model, loss_fn, optimizer, x, targets, penalty, name, epoch, step):
+    """:func:`train_step`, with a non-finite loss turned into a ``NumericalError`` that says why."""
+    try:
+        return train_step(model, loss_fn, optimizer, x, *targets, penalty=penalty)
+    except NonFiniteError as err:       # x was checked on entry: something overflowed
+        where = f"{name}: at epoch {epoch + 1}, step {step}"
+        first = epoch == 0 and step == 1
+        raise NumericalError(divergence_message(model, optimizer, x, where, first)) from err
 
 
 _ADVICE_LR = ("the update was too large: lower the learning rate (try a tenth), standardise the "
               "inputs, or add an L2 penalty")
 
 
-def _divergence_message(name, epoch, step, data_loss, loss, out, params, optimizer):
+def divergence_message(model, optimizer, x, where, first_step):
     """Why the loss is not finite, from what can be seen: the weights, the outputs, the step."""
-    where = f"{name}: the loss became {loss} at epoch {epoch + 1}, step {step + 1}"
     lr = getattr(optimizer, "lr", None)
-    bad = [k for k, p in params.items() if not np.isfinite(p).all()]
+    bad = [k for k, p in model.params.items() if not np.isfinite(p).all()]
     if bad:
-        return (f"{where}; parameter {bad[0]} is already NaN or infinite, so the previous update "
-                f"broke it: {_ADVICE_LR} (lr now {lr})")
-    if np.isfinite(data_loss):
-        return (f"{where}: the penalty overflowed, the weights are huge: {_ADVICE_LR} (lr now {lr})")
-    largest = f"largest |output| {np.nanmax(np.abs(out)):.3g}" if out is not None else "a layer overflowed"
-    if epoch == 0 and step == 0:
-        return (f"{where}, before any update: the initial model's output on the data is not finite "
-                f"({largest}); check the scale of the inputs and targets (scale pixels to [0, 1], "
-                "standardise features)")
-    return (f"{where} while the weights are still finite: the outputs overflowed ({largest}), the "
-            f"weights are growing without bound: {_ADVICE_LR} (lr now {lr})")
+        return (f"{where}, the loss is not finite; parameter {bad[0]} is already NaN or infinite, "
+                f"so the previous update broke it: {_ADVICE_LR} (lr now {lr})")
+    try:
+        output = model.forward(x)
+    except NonFiniteError:              # a hidden layer overflowed and the next refused it
+        output = None
+    if output is not None and np.isfinite(output).all():
+        return (f"{where}, the loss is not finite while the outputs are: the penalty overflowed, "
+                f"the weights are huge, or the targets are out of range: {_ADVICE_LR} (lr now {lr})")
+    largest = ("a hidden layer overflowed" if output is None or np.isnan(output).all()
+               else f"largest |output| {np.nanmax(np.abs(output)):.3g}")
+    if first_step:
+        return (f"{where}, before any update: the initial model's output on the data is not "
+                f"finite ({largest}); check the scale of the inputs and targets (scale pixels to "
+                "[0, 1], standardise features)")
+    return (f"{where}, the outputs overflowed ({largest}) while the weights are still finite: "
+            f"they are growing without bound: {_ADVICE_LR} (lr now {lr})")
+
+
+def check_parameters(model, optimizer, name, epoch, step):
+    """The last update of an epoch left every weight finite (no next step would notice)."""
+    bad = [k for k, p in model.params.items() if not np.isfinite(p).all()]
+    if bad:
+        raise NumericalError(f"{name}: parameter {bad[0]} became NaN or infinite at epoch "
+                             f"{epoch + 1}, step {step} (the epoch's last update): {_ADVICE_LR} "
+                             f"(lr now {getattr(optimizer, 'lr', None)})")
+
+
+@contextlib.contextmanager
+def training_mode(model, training=True):
+    """``with training_mode(model):`` dropout on while training (``training=False``: off), each
+    layer's mode restored after."""
+    modes = [layer.training for layer in model.layers]
+    model.training = training
+    try:
+        yield model
+    finally:
+        for layer, mode in zip(model.layers, modes):
+            layer.training = mode
+
+
+class EpochStreams:
+    """The random generator of each epoch. A Generator is used as it is (it moves on by itself
+    from call to call); a seed gives epoch e the stream ``SeedSequence(seed).spawn`` key e, so
+    ``fit(epochs=2)`` and two calls of ``fit(epochs=1)`` shuffle alike."""
+
+    def __init__(self, rng):
+        self.fixed = rng if isinstance(rng, np.random.Generator) else None
+        if self.fixed is None:
+            self.root = rng if isinstance(rng, np.random.SeedSequence) else np.random.SeedSequence(rng)
+
+    def generator(self, epoch):
+        if self.fixed is not None:
+            return self.fixed
+        return np.random.default_rng(np.random.SeedSequence(
+            self.root.entropy, spawn_key=(*self.root.spawn_key, epoch)))
+
+
+def epoch_batch_size(batch_size, epoch):
+    size = batch_size(epoch) if callable(batch_size) else batch_size
+    return check_positive(size, f"batch size at epoch {epoch}", integer=True)
+
+
+def validation_loss(model, loss_fn, penalty, x_val, targets_val):
+    """The loss on the validation data in evaluation mode, penalty included (as in training)."""
+    loss = loss_fn(model.predict(x_val), *targets_val)[0]
+    return float(loss + (penalty.value(model.params) if penalty is not None else 0.0))
+
+
+def record_validation(history, model, loss_fn, penalty, validation_data, best_state, restore_best):
+    """Append this epoch's val_loss; on a new best, note the epoch (and keep its parameters)."""
+    history.val_loss.append(validation_loss(model, loss_fn, penalty, *validation_data))
+    if history.best_epoch is None or history.val_loss[-1] < min(history.val_loss[:-1]):
+        history.best_epoch = history.epochs[-1]
+        if restore_best:
+            best_state = model.state_dict()
+    return best_state
+
+
+def run_callback(callback, epoch, model, history):
+    if callback is None:
+        return None
+    try:
+        result = callback(epoch, model)
+    except StopTraining as stop:
+        history.stopped = f"callback: {stop}" if str(stop) else "callback"
+        return None
+    if result is not None and not isinstance(result, dict):
+        raise TypeError(f"the callback returned {type(result).__name__} {result!r}; return None or a "
+                        "dict of named numbers, e.g. {'accuracy': 0.93}; to stop training, "
+                        "raise scratchnn.StopTraining")
+    return result
+
+
+def constant_baseline(loss_fn, targets, n_outputs):
+    """The loss of the best constant prediction, for the core losses that have a simple one:
+    for cross-entropy the entropy of the class frequencies, for squared error the targets'
+    variance (per column, averaged as the loss averages). None for any other loss."""
+    if len(targets) != 1:
+        return None
+    t = targets[0]
+    if loss_fn is softmax_cross_entropy:
+        freq = np.bincount(t, minlength=n_outputs) / len(t)
+        return float(-np.sum(freq[freq > 0] * np.log(freq[freq > 0])))
+    if loss_fn is mse or loss_fn is distill_logit_mse:
+        return float(t.var(axis=0, dtype=np.float64).mean())
+    if isinstance(loss_fn, WeightedMSE):
+        return float(np.mean(loss_fn.weights * t.var(axis=0, dtype=np.float64)))
+    return None
+
+
+def warn_if_no_better_than_constant(model, loss_fn, optimizer, x, targets, penalty, history, name):
+    """Warn when training ends no better than the best constant prediction: a run that learned
+    nothing (a learning rate far too large, say) with every number still finite."""
+    baseline = constant_baseline(loss_fn, targets, output_width(model, x))
+    # Constant targets (baseline 0) leave nothing to compare with.
+    if not baseline or not history.epoch_loss or history.epoch_loss[-1] <= baseline:
+        return
+    # The epoch's mean includes its first steps: measure the trained model before warning.
+    final = validation_loss(model, loss_fn, penalty, x, targets)
+    if final > baseline:
+        warnings.warn(f"{name}: the training loss ends at {final:.4g}, above {baseline:.4g}, the "
+                      "loss of always predicting the best constant (the class frequencies, or the "
+                      "targets' mean): the model learned nothing; with lr "
+                      f"{getattr(optimizer, 'lr', None)} the steps may be too large (try a tenth) "
+                      "or too small", RuntimeWarning, stacklevel=3)
+
+
+class Display:
+    """Progress: a line rewritten in place on a terminal (never in logs or CI output), and
+    with ``print_epochs`` one line per epoch."""
+
+    def __init__(self, name, epochs, stream, progress, print_epochs):
+        self.stream = stream if stream is not None else sys.stderr
+        self.live = progress and getattr(self.stream, "isatty", lambda: False)()
+        self.name, self.epochs, self.print_epochs = name, epochs, print_epochs
+        self.start, self.last, self.width = time.perf_counter(), 0.0, 0
+
+    def step(self, epoch, step, n_steps, loss):
+        now = time.perf_counter()
+        if not self.live or (now - self.last < 0.1 and step < n_steps):
+            return
+        self.last, elapsed = now, now - self.start
+        done = (epoch + step / n_steps) / self.epochs
+        self.write(f"{self.name} epoch {epoch + 1}/{self.epochs} batch {step}/{n_steps} loss "
+                   f"{loss:.4f} elapsed {_minutes(elapsed)} eta {_minutes(elapsed / done - elapsed)}")
+
+    def epoch(self, history):
+        if not self.print_epochs:
+            return
+        self.close()
+        val = f" val_loss {history.val_loss[-1]:.4f}" if history.val_loss else ""
+        extra = "".join(f" {k} {v:.4f}" if isinstance(v, float) else f" {k} {v}"
+                        for k, v in (history.evaluations[-1] or {}).items())
+        print(f"{self.name} epoch {history.epochs[-1] + 1} loss {history.epoch_loss[-1]:.4f}{val}"
+              f"{extra} ({history.epoch_seconds[-1]:.1f} s)", file=self.stream, flush=True)
+
+    def write(self, text):
+        self.stream.write("\r" + text + " " * max(0, self.width - len(text)))
+        self.stream.flush()
+        self.width = len(text)
+
+    def close(self):
+        if self.live and self.width:
+            self.stream.write("\r" + " " * self.width + "\r")
+            self.stream.flush()
+            self.width = 0
+
+
+def _minutes(seconds):
+    s = int(round(seconds))
+    return f"{s // 60}:{s % 60:02d}"
+
+
+# --- using a trained model -------------------------------------------------------------------
 
 
 def cosine_schedule(lr, epochs):

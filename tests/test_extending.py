@@ -340,8 +340,8 @@ def test_a_loss_missing_its_one_over_n_is_caught():
         return loss, 2 * (y - t) / y.shape[1]        # forgot the 1/N of the batch mean
 
     y, t = np.random.default_rng(6).standard_normal((2, 8, 3))
-    assert check_loss(mse_without_mean, y, t) > 0.1
-    assert check_loss(mse, y, t) < TOL
+    assert check_loss(mse_without_mean, y, t)["output"] > 0.1
+    assert check_loss(mse, y, t)["output"] < TOL
 
 
 def test_check_model_covers_every_parameter_with_the_penalty():
