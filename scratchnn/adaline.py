@@ -190,7 +190,7 @@ class Madaline:
     rule="MRI" (Fausett, *Fundamentals of Neural Networks*, 1994), when y != t:
       t = +1: only the unit J whose net input is closest to 0 moves toward +1:
               W_J <- W_J + lr (1 - z_in_J) x,  b_J <- b_J + lr (1 - z_in_J)
-      t = -1: every unit k with z_in_k > 0 moves toward -1:
+      t = -1: every unit k with z_in_k >= 0 (an output of +1) moves toward -1:
               W_k <- W_k + lr (-1 - z_in_k) x, b_k <- b_k + lr (-1 - z_in_k)
     rule="MRII" (Winter and Widrow, 1988), minimal disturbance: when y != t, try
       flipping the hidden units that disagree with t, least confident (smallest

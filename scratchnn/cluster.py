@@ -67,9 +67,12 @@ def _check_finite(centers, iteration, x):
 class KMeans:
     """k-means (Lloyd's algorithm) with k-means++ seeding and several restarts.
 
-    Parameters follow scikit-learn's names: ``n_clusters``, ``n_init`` (restarts; the
-    run with the lowest inertia is kept), ``max_iter``, ``tol`` (stop when the centres
-    move by less than ``tol`` times the mean feature variance, squared), ``rng``.
+    Parameters and fitted attributes follow scikit-learn's names, except ``rng`` (a seed or
+    a ``numpy.random.Generator``, as everywhere in scratchnn; scikit-learn says
+    ``random_state``): ``n_clusters``, ``n_init`` (restarts; the run with the lowest inertia
+    is kept), ``max_iter``, ``tol``: stop when the squared distances the centres moved in one
+    iteration add up to at most ``tol`` times the mean variance of the features,
+    sum_j ||c_j(new) - c_j(old)||^2 <= tol * mean_d var(x_d) (scikit-learn's rule).
 
     ``algorithm="lloyd"`` is the plain algorithm, measuring every point against every
     centre at each iteration; ``"hamerly"`` (the default) makes the same assignments
@@ -160,7 +163,8 @@ class KMeans:
 
     def _lloyd(self, x, x_sq, centers, tol):
         """Lloyd's iterations: assign each point to its nearest centre, move each centre
-        to the mean of its points; stop when the centres move less than ``tol``."""
+        to the mean of its points; stop when the centres' squared moves add up to at most
+        ``tol`` (already scaled by the features' variance in ``fit``)."""
         history = []
         for it in range(1, self.max_iter + 1):
             labels, nearest, sums = self._assign(x, x_sq, centers)

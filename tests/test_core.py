@@ -205,6 +205,7 @@ class FakeTTY(io.StringIO):
         return self.tty
 
 
+@pytest.mark.filterwarnings("ignore:.*best constant")  # a few epochs: too short to learn
 @pytest.mark.parametrize("tty", [True, False])
 def test_progress_line_only_on_a_terminal(tty):
     stream = FakeTTY(tty)
@@ -217,6 +218,7 @@ def test_progress_line_only_on_a_terminal(tty):
         assert text == ""
 
 
+@pytest.mark.filterwarnings("ignore:.*best constant")  # a few epochs: too short to learn
 def test_callback_results_and_epoch_lines_are_recorded():
     stream = FakeTTY(False)
     hist = fit(mlp([2, 3, 2], rng=0), softmax_cross_entropy, SGD(), XOR_X, XOR_Y, epochs=3,
@@ -226,6 +228,7 @@ def test_callback_results_and_epoch_lines_are_recorded():
     assert stream.getvalue().count("\n") == 3 and "acc" in stream.getvalue()
 
 
+@pytest.mark.filterwarnings("ignore:.*best constant")  # a few epochs: too short to learn
 def test_cosine_schedule_and_lr_schedule_are_applied():
     from scratchnn import cosine_schedule
     schedule = cosine_schedule(0.1, 4)

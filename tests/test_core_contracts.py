@@ -154,6 +154,7 @@ def test_editing_an_activations_output_in_place_does_not_change_its_gradient(act
     np.testing.assert_array_equal(layer.backward(np.ones_like(x)), expected)
 
 
+@pytest.mark.filterwarnings("ignore:.*best constant")  # a few epochs: too short to learn
 def test_targets_as_a_list_of_arrays_are_several_targets():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((8, 3)).astype(np.float32)

@@ -1,0 +1,235 @@
+"""The training step and the loop around it, as a student uses them for their own experiments:
+a custom loop, validation and early stopping, repeated calls, and mistakes caught early."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from scratchnn import (SGD, Adam, Dense, L2Penalty, Layer, ReLU, Sequential, StopTraining,
+                       accuracy, cosine_schedule, fit, mlp, mse, softmax_cross_entropy, train_step)
+from scratchnn.checks import NumericalError
+from scratchnn.datasets import make_moons, standardize
+
+
+def moons(n=200, seed=0):
+    x, y = make_moons(n, noise=0.2, rng=seed)
+    return standardize(x).astype(np.float32), y
+
+
+def test_train_step_by_hand():
+    # One Dense(1, 1) unit, out = w x + b, mse against t: dL/dw = 2 (w x + b - t) x.
+    model = Sequential([Dense(1, 1, rng=0, dtype=np.float64)])
+    model.layers[0].params["W"][...] = 2.0
+    x, t = np.array([[3.0]]), np.array([[4.0]])
+    loss = train_step(model, mse, SGD(lr=0.01), x, t)
+    # out = 6, error 2: loss 4; dW = 2 * 2 * 3 = 12, db = 4; W = 2 - 0.12, b = -0.04
+    assert loss == 4.0
+    np.testing.assert_allclose(model.layers[0].params["W"], [[1.88]])
+    np.testing.assert_allclose(model.layers[0].params["b"], [-0.04])
+
+
+def test_a_loop_of_train_steps_is_what_fit_does():
+    x, y = moons()
+    by_fit, by_hand = mlp([2, 8, 2], rng=1), mlp([2, 8, 2], rng=1)
+    history = fit(by_fit, softmax_cross_entropy, SGD(0.1, momentum=0.9), x, y, epochs=2,
+                  batch_size=32, rng=np.random.default_rng(5), progress=False)
+    rng, optimizer, losses = np.random.default_rng(5), SGD(0.1, momentum=0.9), []
+    for _ in range(2):
+        order = rng.permutation(len(x))
+        for i in range(0, len(x), 32):
+            idx = order[i:i + 32]
+            losses.append(train_step(by_hand, softmax_cross_entropy, optimizer, x[idx], y[idx]))
+    assert losses == history.loss
+    for name, p in by_fit.params.items():
+        np.testing.assert_array_equal(p, by_hand.params[name])
+
+
+def test_validation_loss_each_epoch_includes_the_penalty():
+    x, y = moons()
+    penalty = L2Penalty(0.01)
+    model = mlp([2, 8, 2], rng=0)
+    history = fit(model, softmax_cross_entropy, SGD(0.1), x[:150], y[:150], epochs=3,
+                  batch_size=32, rng=0, penalty=penalty, validation_data=(x[150:], y[150:]),
+                  progress=False)
+    assert len(history.val_loss) == 3 and history.epochs == [0, 1, 2]
+    expected = softmax_cross_entropy(model.predict(x[150:]), y[150:])[0] + penalty.value(model.params)
+    assert np.isclose(history.val_loss[-1], expected, rtol=1e-6)
+    assert history.best_epoch == int(np.argmin(history.val_loss))
+
+
+def test_patience_stops_and_restore_best_puts_back_the_best_epoch():
+    x, y = moons(120)
+    snapshots = []
+    # A rate far too large makes the validation loss rise after a while; record every epoch.
+    model = mlp([2, 32, 2], rng=0)
+    history = fit(model, softmax_cross_entropy, SGD(1.5, momentum=0.9), x[:60], y[:60],
+                  epochs=200, batch_size=60, rng=0, validation_data=(x[60:], y[60:]), patience=3,
+                  restore_best=True, progress=False,
+                  callback=lambda epoch, m: snapshots.append(m.state_dict()))
+    best = history.epochs.index(history.best_epoch)
+    assert len(history.epochs) == best + 4 < 200          # 3 epochs without a better one, then stop
+    assert history.stopped.startswith("early stopping")
+    assert min(history.val_loss[best + 1:]) >= history.val_loss[best]
+    for name, p in model.state_dict().items():
+        np.testing.assert_array_equal(p, snapshots[best][name])
+
+
+def test_early_stopping_needs_validation_data():
+    x, y = moons()
+    with pytest.raises(ValueError, match="validation_data"):
+        fit(mlp([2, 4, 2], rng=0), softmax_cross_entropy, SGD(0.1), x, y, patience=2)
+
+
+def test_a_callback_stops_training_by_raising_stop_training():
+    x, y = moons()
+
+    def enough(epoch, model):
+        if accuracy(model, x, y) > 0.8:
+            raise StopTraining("accuracy above 0.8")
+        return {"accuracy": accuracy(model, x, y)}
+
+    history = fit(mlp([2, 16, 2], rng=0), softmax_cross_entropy, SGD(0.1, momentum=0.9), x, y,
+                  epochs=100, batch_size=32, rng=0, callback=enough, progress=False)
+    assert len(history.epochs) < 100 and history.stopped == "callback: accuracy above 0.8"
+    assert history.evaluations[-1] is None and all(history.evaluations[:-1])
+
+
+def test_a_callback_returning_a_number_is_told_what_to_return():
+    x, y = moons()
+    with pytest.raises(TypeError, match="return None or a dict"):
+        fit(mlp([2, 4, 2], rng=0), softmax_cross_entropy, SGD(0.1), x, y, rng=0, progress=False,
+            print_epochs=True, callback=lambda epoch, model: 0.5)
+
+
+def test_two_calls_of_one_epoch_are_one_call_of_two():
+    x, y = moons()
+    whole, split = mlp([2, 8, 2], rng=0), mlp([2, 8, 2], rng=0)
+    rates = []
+    schedule = cosine_schedule(0.2, 2)
+    fit(whole, softmax_cross_entropy, SGD(0.2), x, y, epochs=2, batch_size=16, rng=3,
+        lr_schedule=schedule, progress=False)
+    optimizer = SGD(0.2)
+    for _ in range(2):
+        history = fit(split, softmax_cross_entropy, optimizer, x, y, epochs=1, batch_size=16,
+                      rng=3, lr_schedule=schedule, progress=False)
+        rates.append(optimizer.lr)
+    assert history.epochs == [1] and split.epochs_trained == 2
+    assert rates == [schedule(0), schedule(1)]     # the schedule moved on, not epoch 0 twice
+    for name, p in whole.params.items():
+        np.testing.assert_array_equal(p, split.params[name])
+
+
+@pytest.mark.filterwarnings("ignore:.*best constant")  # a few epochs: too short to learn
+def test_a_seed_shuffles_each_epoch_differently():
+    x, y = moons(64)
+    history = fit(mlp([2, 4, 2], rng=0), softmax_cross_entropy, SGD(0.0001), x, y, epochs=2,
+                  batch_size=8, rng=0, progress=False)
+    first, second = history.loss[:8], history.loss[8:]
+    assert first != second
+
+
+def test_one_hot_labels_are_named_with_the_datas_own_size_and_the_fix():
+    x, y = moons(200)
+    with pytest.raises(ValueError, match=r"one-hot \(200 rows x 2 columns.*y\.argmax\(1\)"):
+        fit(mlp([2, 4, 2], rng=0), softmax_cross_entropy, SGD(0.1), x, np.eye(2)[y],
+            batch_size=32)
+
+
+def test_integer_labels_into_a_squared_error_point_to_cross_entropy():
+    x, y = moons(200)
+    with pytest.raises(ValueError, match=r"shape \(200,\).*\(200, 2\).*softmax_cross_entropy"):
+        fit(mlp([2, 4, 2], rng=0), mse, SGD(0.1), x, y, batch_size=32)
+
+
+def test_swapped_loss_and_optimizer_and_an_optimizer_class_are_named():
+    x, y = moons()
+    model = mlp([2, 4, 2], rng=0)
+    with pytest.raises(TypeError, match="swapped"):
+        fit(model, SGD(0.1), softmax_cross_entropy, x, y)
+    with pytest.raises(TypeError, match=r"optimizer is the class SGD.*SGD\(lr=0.01\)"):
+        fit(model, softmax_cross_entropy, SGD, x, y)
+    with pytest.raises(TypeError, match="loss_fn"):
+        fit(model, "cross-entropy", SGD(0.1), x, y)
+
+
+class Forgetful(Layer):
+    """A student's ReLU whose backward forgets to return (or returns a wrong dx)."""
+
+    def __init__(self, returns="nothing"):
+        super().__init__()
+        self.returns = returns
+
+    def forward(self, x):
+        self.mask = x > 0
+        return x * self.mask
+
+    def backward(self, dout, input_grad=True):
+        dx = dout * self.mask
+        if self.returns == "wrong shape":
+            return dx[:, :1]
+        if self.returns == "float64":
+            return dx.astype(np.float64)
+        return None
+
+
+@pytest.mark.parametrize("returns, said", [("nothing", "returned None"),
+                                           ("wrong shape", r"returned shape \(\d+, 1\)"),
+                                           ("float64", r"returned shape \(\d+, 4\), dtype float64")])
+def test_a_backward_that_returns_a_wrong_dx_is_named_not_the_next_layer(returns, said):
+    x, y = moons()
+    model = Sequential([Dense(2, 4, rng=0), Forgetful(returns), Dense(4, 2, rng=1)])
+    with pytest.raises(ValueError, match=f"layer 1 \\(Forgetful\\(\\)\\): backward {said}"):
+        fit(model, softmax_cross_entropy, SGD(0.1), x, y, progress=False)
+
+
+class Float64Slope(Layer):
+    """A parameter whose gradient a student computes in float64 by accident."""
+
+    def __init__(self):
+        super().__init__()
+        self.params["a"] = np.ones(4, dtype=np.float32)
+
+    def forward(self, x):
+        self.x = x
+        return x * self.params["a"]
+
+    def backward(self, dout, input_grad=True):
+        self.grads["a"] = (dout * self.x).sum(axis=0).astype(np.float64)
+        return dout * self.params["a"]
+
+
+def test_a_gradient_in_another_dtype_is_refused():
+    x, y = moons()
+    model = Sequential([Dense(2, 4, rng=0), Float64Slope(), Dense(4, 2, rng=1)])
+    with pytest.raises(ValueError, match="layer 1 .*float64 gradient for parameter 'a'.*float32"):
+        fit(model, softmax_cross_entropy, SGD(0.1), x, y, progress=False)
+
+
+def test_a_run_that_learns_nothing_warns_naming_the_rate_and_both_losses():
+    x, y = moons(200)
+    with pytest.warns(RuntimeWarning, match=r"ends at .*above 0\.69.*lr 10"):
+        fit(mlp([2, 16, 2], rng=0), softmax_cross_entropy, SGD(lr=10), x, y, epochs=20,
+            batch_size=32, rng=0, progress=False)
+
+
+@pytest.mark.parametrize("loss_fn, targets", [(softmax_cross_entropy, "labels"), (mse, "one-hot")])
+def test_a_healthy_run_never_warns(loss_fn, targets):
+    x, y = moons(200)
+    t = y if targets == "labels" else np.eye(2, dtype=np.float32)[y]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit(mlp([2, 16, 2], rng=0), loss_fn, Adam(0.01), x, t, epochs=20, batch_size=32, rng=0,
+            progress=False)
+
+
+def test_an_overflow_stops_with_numerical_error_and_no_numpy_warnings_before_it():
+    x, y = moons(200)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(NumericalError, match="lower the learning rate"):
+            fit(Sequential([Dense(2, 64, rng=0), ReLU(), Dense(64, 64, rng=1), ReLU(),
+                            Dense(64, 1, rng=2)]), mse, SGD(lr=50), x * 100,
+                y[:, None].astype(np.float32) * 1e3, epochs=50, batch_size=20, rng=0,
+                progress=False)
+    assert [str(w.message) for w in caught] == []
