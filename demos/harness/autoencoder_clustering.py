@@ -171,6 +171,15 @@ def result_numbers(n, cfg, train_size, seconds):
     return numbers
 
 
+def combined(per_seed):
+    """The seeds' numbers as spreads; a choice as counts of seeds, even when all agree."""
+    numbers = combine_seeds(per_seed)
+    for key in ("chosen", "codes_chosen"):
+        if isinstance(numbers.get(key), str):
+            numbers[key] = {numbers[key]: len(per_seed)}
+    return numbers
+
+
 def run(out="results", quick=False, seed=0, preset="course", dataset="mnist", data_dir=None,
         download_ok=True, seeds=1, verbose=True):
     data = load_mnist(dataset, data_dir=data_dir, download_ok=download_ok)
@@ -188,10 +197,7 @@ def run(out="results", quick=False, seed=0, preset="course", dataset="mnist", da
                                       verbose=verbose)
         per_seed.append(result_numbers(n, cfg, sizes["train"], time.perf_counter() - start))
         figures = files if figures is None else figures
-    numbers = combine_seeds(per_seed)
-    for key in ("chosen", "codes_chosen"):
-        if isinstance(numbers.get(key), str):        # every seed chose the same: count it too
-            numbers[key] = {numbers[key]: len(seed_list)}
+    numbers = combined(per_seed)
     numbers.update(seeds=seed_list, preset=preset, dataset=dataset, sizes=sizes,
                    epochs=cfg["epochs"], n_init=cfg["n_init"], codes=cfg["codes"], lr=cfg["lr"],
                    lr_decay=cfg["lr_decay"], model=cfg["model"], loss=cfg["loss"],
