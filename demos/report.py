@@ -48,7 +48,6 @@ README_ROWS = [
     ("madaline", "mri.8.test_accuracy"), ("madaline", "mri.chosen.test_accuracy"),
     ("madaline", "mrii.chosen.test_accuracy"), ("madaline", "mlp.test_accuracy"),
     ("autoencoder", "ari.raw.test"), ("autoencoder", "ari.encoded.test"),
-    ("autoencoder", "ari.chosen.test"),
     ("distillation", "teacher.test_accuracy"), ("distillation", "student.test_accuracy"),
     ("distillation", "student_kd_mse.test_accuracy"),
     ("distillation", "best_distilled.test_accuracy"),
@@ -66,11 +65,14 @@ README_END = "<!-- sample results: end -->"
 
 
 def rows_for(module, preset):
-    return module.ABLATION_ROWS if preset == "ablation" else module.ROWS
+    """The rows a preset measures: a study may measure more with its tuned preset (TUNED_ROWS)."""
+    if preset == "ablation":
+        return module.ABLATION_ROWS
+    return getattr(module, "TUNED_ROWS", module.ROWS) if preset == "tuned" else module.ROWS
 
 
 def row_by_key(module, key):
-    for row in module.ROWS:
+    for row in rows_for(module, "tuned"):
         if row.key == key:
             return row
     raise KeyError(f"{module.__name__}.ROWS has no row {key!r}")
@@ -108,7 +110,8 @@ def table(name, presets, dataset):
     presets: {preset: numbers}, each shown in its own column of measured values.
     """
     module = STUDIES[name]
-    rows = rows_for(module, next(iter(presets)))
+    measured = {preset: rows_for(module, preset) for preset in presets}
+    rows = max(measured.values(), key=len)      # the course's rows are among the tuned preset's
     show_course = course_applies(module, dataset) and any(
         not isinstance(r.course, NotReported) for r in rows)
     outside = {r.key: [o for o in r.outside if o.dataset == dataset] for r in rows}
@@ -122,6 +125,7 @@ def table(name, presets, dataset):
              "|---|" + "---:|" * len(columns) + "---|" * (len(head) - 1 - len(columns))]
     for row in rows:
         cells = [row.label] + [fmt_value(lookup(numbers, row.key, f"{name} ({preset})"), row.fmt)
+                               if row in measured[preset] else "not run"
                                for preset, numbers in presets.items()]
         if show_course:
             cells.append(fmt_course(row.course, row.fmt))

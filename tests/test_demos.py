@@ -135,7 +135,7 @@ def test_tuned_presets_run_beside_the_course(data_dir, tmp_path):
         assert results[study]["course"]["numbers"]["preset"] == "course"
         tuned = results[study]["tuned"]["numbers"]
         assert tuned["preset"] == "tuned"
-        for row in STUDIES[study].ROWS:
+        for row in rows_for(STUDIES[study], "tuned"):
             assert check_value(lookup(tuned, row.key), row.fmt), (study, row.key)
     assert "| this run, tuned preset |" in (tmp_path / "report.md").read_text()
 

@@ -1,3 +1,445 @@
-"""The report's side of the study in demos/autoencoder_clustering.py (to be moved here)."""
+"""The report's side of the clustering study in demos/autoencoder_clustering.py: the tuned
+preset and the ablation, seeds, the rows of the report's table, captions and prose.
 
-from demos.autoencoder_clustering import *  # noqa: F401,F403
+    python -m demos.harness.autoencoder_clustering [--out DIR] [--quick] [--seeds K]
+        [--preset course|tuned|ablation] [--data-dir DIR] [--dataset mnist|fashion-mnist]
+
+``--preset ablation`` goes from the course's recipe to the tuned one, one change at a time,
+and scores every step on the validation images, never on the test images.
+"""
+
+import sys
+import time
+
+import numpy as np
+
+from demos import autoencoder_clustering as study_module
+from demos._common import (DATASET_NAMES, against_course, combine_seeds, command_line,
+                           count_seeds, cumulative_steps, seed_range)
+from demos.schema import Outside, Row, Source
+from scratchnn import WeightedMSE, mse
+from scratchnn.datasets import load_mnist
+
+TITLE = "3. Deep autoencoder clustering"
+COURSE_DATASET = "mnist"
+NOTES = {}
+COURSE = study_module.COURSE
+
+
+def grow_every_4(epoch):
+    """The course's batch growth spread over 80 epochs: 50 more every 4 epochs."""
+    return (epoch // 4 + 1) * 50
+
+
+PRESETS = {
+    "course": COURSE,
+    # Reached from the course's settings one change at a time by ABLATION, each step scored on
+    # validation images. It was developed on seed 0's validation images: seed 0 is not a
+    # held-out seed for it. n_labelled does nothing here (no pixel weights); it stays 1000
+    # only so that the ablation's last step is this preset. Fine-tuning (DEC and IDEC, the
+    # papers' settings, see demos.autoencoder_clustering.finetune) is what the ablation
+    # leaves out: at most 4,200 steps, the target P refreshed every 140.
+    "tuned": dict(model="relu", loss="mse", n_labelled=1000, lr=0.001, lr_decay=True, epochs=40,
+                  batch=256, beta=0.0, input_dropout=0.2, gain=1 / 3, codes="best", n_init=10,
+                  finetune=dict(max_steps=4200, update_interval=140)),
+}
+ABLATION = [
+    ("course", "the course's recipe", {}),
+    ("cosine", "rate 0.003, cosine-decayed (not a constant 0.008)", dict(lr=0.003, lr_decay=True)),
+    ("labelled", "+ pixel weights from 1000 labelled images (not 100)", dict(n_labelled=1000)),
+    ("epochs", "+ 80 epochs, batch growing every 4 (not 40, every 2)",
+     dict(epochs=80, batch=grow_every_4)),
+    ("standard", "+ codes standardised per dimension before k-means", dict(codes="standard")),
+    ("unit", "codes scaled to unit length instead", dict(codes="unit")),
+    ("relu", "DEC's autoencoder 784-500-500-2000-10 (ReLU), plain MSE, Adam 0.001 "
+             "cosine-decayed, batch 256, 40 epochs, no L2 (codes still unit length)",
+     dict(model="relu", loss="mse", lr=0.001, epochs=40, batch=256, beta=0.0)),
+    ("gain", "+ initial weights of variance (1/3) / fan-in, PyTorch's default scale, not He's "
+             "(2 / fan-in before a ReLU, 1 / fan-in before a linear output; codes still unit "
+             "length)", dict(gain=1 / 3)),
+    ("denoising", "+ denoising: 20% of the input pixels dropped while training (codes still "
+                  "unit length)", dict(input_dropout=0.2)),
+    ("best_codes", "codes as the encoder gives them or unit length, whichever validation "
+                   "prefers (= tuned, without its fine-tuning)", dict(codes="best")),
+]
+TRAINING_KEYS = ("model", "loss", "n_labelled", "lr", "epochs", "beta", "batch", "lr_decay",
+                 "input_dropout", "gain")
+FINETUNING = ("dec", "idec")
+
+COURSE_ARI = {("raw", "train"): 0.361, ("raw", "test"): 0.366, ("encoded", "train"): 0.462,
+              ("encoded", "test"): 0.468}
+COURSE_SECONDS = {"pixel_weights": 12.3, "training": 508}      # 508 s = 8 min 28 s
+RERUN = Source("PyTorch re-run", "a PyTorch re-run of the course notebook on a 2-core machine, "
+               "k-means by scikit-learn with 10 restarts (not this run)")
+GUO = Source("Guo, DEC-keras", "X. Guo, DEC-keras, results/exp1 (github.com/XifengGuo/DEC-keras): "
+             "a 784-500-500-2000-10 autoencoder pretrained 300 epochs, k-means on its codes, "
+             "then DEC; on all 70,000 images (training and test together), mean of 10 trials")
+XIE = Source("Xie et al. 2016", "J. Xie, R. Girshick, A. Farhadi, Unsupervised deep embedding "
+             "for clustering analysis, ICML 2016: DEC on all 70,000 images")
+
+
+def _rows(kind, what, splits, outside=None):
+    outside = outside or {}
+    return [Row(f"{metric}.{kind}.{split}",
+                f"{name}, {what}, {'training' if split == 'train' else split} images", fmt,
+                outside=outside.get((metric, split), ()))
+            for metric, name, fmt in (("ari", "ARI", "f3"), ("nmi", "NMI", "f3"),
+                                      ("accuracy", "matched accuracy", "pct"))
+            for split in splits if metric == "ari" or split == "test"]
+
+
+KMEANS_ROWS = [
+    Row("ari.raw.train", "ARI, k-means on raw pixels, training images", "f3",
+        course=COURSE_ARI["raw", "train"]),
+    Row("ari.raw.test", "ARI, k-means on raw pixels, test images", "f3",
+        course=COURSE_ARI["raw", "test"]),
+    Row("nmi.raw.test", "NMI, k-means on raw pixels, test images", "f3"),
+    Row("accuracy.raw.test", "matched accuracy, k-means on raw pixels, test images", "pct"),
+    Row("ari.encoded.train", "ARI, k-means on codes, training images", "f3",
+        course=COURSE_ARI["encoded", "train"], outside=(Outside("0.434", RERUN),)),
+    Row("ari.encoded.validation", "ARI, k-means on codes, validation images", "f3"),
+    Row("ari.encoded.test", "ARI, k-means on codes, test images", "f3",
+        course=COURSE_ARI["encoded", "test"],
+        outside=(Outside("0.443", RERUN), Outside("0.783", GUO),
+                 Outside("0.474", GUO, dataset="fashion-mnist"))),
+    Row("nmi.encoded.test", "NMI, k-means on codes, test images", "f3",
+        outside=(Outside("0.807", GUO), Outside("0.637", GUO, dataset="fashion-mnist"))),
+    Row("accuracy.encoded.test", "matched accuracy, k-means on codes, test images", "pct",
+        outside=(Outside("87.9%", GUO), Outside("60.6%", GUO, dataset="fashion-mnist"))),
+    Row("codes_chosen", "codes k-means saw: raw, standardised or unit length (seeds)", "counts"),
+]
+FINETUNING_ROWS = [
+    *_rows("dec", "after DEC", ("train", "validation", "test"),
+           {("ari", "test"): (Outside("0.856", GUO),),
+            ("nmi", "test"): (Outside("0.869", GUO),),
+            ("accuracy", "test"): (Outside("91.2%", GUO), Outside("84%", XIE))}),
+    *_rows("idec", "after IDEC", ("train", "validation", "test")),
+    Row("chosen", "fine-tuning chosen on validation ARI (seeds)", "counts"),
+    *_rows("chosen", "after the chosen fine-tuning", ("test",)),
+]
+SECONDS_ROWS = [
+    Row("seconds.pixel_weights", "seconds of the pixel-importance weights", "f2",
+        course=f"{COURSE_SECONDS['pixel_weights']}"),
+    Row("seconds.training", "seconds of autoencoder training", "f1",
+        course="508 (8 min 28 s)", outside=(Outside("123", RERUN),)),
+    Row("seconds.kmeans_raw", "seconds of k-means on raw pixels (10 restarts)", "f1",
+        outside=(Outside("27", RERUN),)),
+]
+FINETUNING_SECONDS_ROWS = [Row("seconds.dec", "seconds of DEC fine-tuning", "f1"),
+                           Row("seconds.idec", "seconds of IDEC fine-tuning", "f1")]
+STUDY_SECONDS_ROW = Row("seconds.study", "seconds of the whole study (one seed)", "f1")
+# The course's settings stop at k-means on the codes; the tuned preset goes on to DEC and IDEC.
+ROWS = KMEANS_ROWS + SECONDS_ROWS + [STUDY_SECONDS_ROW]
+TUNED_ROWS = KMEANS_ROWS + FINETUNING_ROWS + SECONDS_ROWS + FINETUNING_SECONDS_ROWS + [
+    STUDY_SECONDS_ROW]
+ABLATION_ROWS = [Row(f"steps.{key}.ari.{split}", f"{label}: ARI on codes, {split}", "f3")
+                 for key, label, _ in ABLATION for split in ("train", "validation")]
+
+
+def ablation_configs():
+    """(key, label, settings) of each ablation step; the last is the tuned preset without its
+    fine-tuning (the ablation scores k-means on the codes)."""
+    return cumulative_steps(PRESETS["course"], ABLATION)
+
+
+def quick_config(cfg, quick):
+    """Quick runs: a twentieth of the epochs (at least 1), 2 k-means restarts and a few
+    fine-tuning steps."""
+    if not quick:
+        return dict(cfg)
+    return {**cfg, "epochs": max(1, cfg["epochs"] // 20), "n_init": 2,
+            "finetune": cfg["finetune"] and dict(max_steps=20, update_interval=5)}
+
+
+# --------------------------------------------------------------------------- runs
+
+
+def result_numbers(n, cfg, train_size, seconds):
+    """One seed's numbers from study(): scores by metric, then kind, then split (the rows'
+    keys), what was chosen, and the timings."""
+    kinds = [kind for kind in ("raw", "encoded", *FINETUNING) if kind in n]
+    numbers = {metric: {kind: {s: n[kind][s][metric] for s in n[kind]} for kind in kinds}
+               for metric in ("ari", "nmi", "accuracy")}
+    if "chosen" in n:
+        for metric in ("ari", "nmi", "accuracy"):
+            numbers[metric]["chosen"] = {"test": n[n["chosen"]]["test"][metric]}
+        numbers.update(chosen=n["chosen"].upper(), finetuning=n["finetuning"])
+    numbers.update(codes_chosen=n["codes_chosen"], codes_validation_ari=n["codes_validation_ari"],
+                   seconds={**n["seconds"], "study": seconds}, final_loss=n["final_loss"],
+                   labelled_images_for_weights=0 if cfg["loss"] == "mse" else
+                   min(cfg["n_labelled"], train_size))
+    return numbers
+
+
+def combined(per_seed):
+    """The seeds' numbers as spreads; a choice as counts of seeds, even when all agree."""
+    numbers = combine_seeds(per_seed)
+    for key in ("chosen", "codes_chosen"):
+        if isinstance(numbers.get(key), str):
+            numbers[key] = {numbers[key]: len(per_seed)}
+    return numbers
+
+
+def run(out="results", quick=False, seed=0, preset="course", dataset="mnist", data_dir=None,
+        download_ok=True, seeds=1, verbose=True):
+    data = load_mnist(dataset, data_dir=data_dir, download_ok=download_ok)
+    seed_list = list(range(seed, seed + seeds))
+    if preset == "ablation":
+        return run_ablation(data, seed_list, quick, dataset, verbose)
+    cfg = quick_config(PRESETS[preset], quick)
+    x, _, _ = study_module.load_data(data, seed_list[0], quick)
+    sizes = {s: len(images) for s, images in x.items()}
+    per_seed, figures = [], None
+    for s in seed_list:             # the figures show the first seed
+        start = time.perf_counter()
+        n, files = study_module.study(cfg, s, out if figures is None else None, data=data,
+                                      quick=quick, tag=f"{dataset.replace('-', '_')}_{preset}",
+                                      verbose=verbose)
+        per_seed.append(result_numbers(n, cfg, sizes["train"], time.perf_counter() - start))
+        figures = files if figures is None else figures
+    numbers = combined(per_seed)
+    numbers.update(seeds=seed_list, preset=preset, dataset=dataset, sizes=sizes,
+                   epochs=cfg["epochs"], n_init=cfg["n_init"], codes=cfg["codes"], lr=cfg["lr"],
+                   lr_decay=cfg["lr_decay"], model=cfg["model"], loss=cfg["loss"],
+                   input_dropout=cfg["input_dropout"], gain=cfg["gain"])
+    if cfg["finetune"]:
+        numbers["finetune_steps"] = cfg["finetune"]["max_steps"]
+    shown = [(files, captions(numbers)[key]) for key, files in figures.items()]
+    return {"numbers": numbers, "figures": shown, "text": describe(numbers)}
+
+
+def run_ablation(data, seed_list, quick, dataset, verbose):
+    """Each step of ABLATION, scored on validation data; the test images are out of reach."""
+    per_seed = []
+    for s in seed_list:
+        x, y, streams = study_module.load_data(data, s, quick)
+        del x["test"], y["test"]
+        results, trained_on = {}, None
+        for key, label, cfg in ablation_configs():
+            cfg = quick_config(cfg, quick)
+            if verbose:
+                print(f"ablation step {key}: {label}", flush=True)
+            if tuple(cfg[k] for k in TRAINING_KEYS) != trained_on:   # a new code scaling
+                trained_on = tuple(cfg[k] for k in TRAINING_KEYS)    # needs no retraining
+                codes = train_codes(cfg, x, y, streams, verbose)
+            scaling, fits = study_module.cluster_codes(codes, y, cfg, streams["kmeans"])
+            results[key] = {"ari": {split: r["ari"] for split, r in fits[scaling][1].items()}}
+            if cfg["codes"] == "best":          # both scalings' validation ARI, shown
+                results[key]["tried"] = {how: fit[1]["validation"]["ari"]
+                                         for how, fit in fits.items()}
+        per_seed.append(results)
+    numbers = {"steps": combine_seeds(per_seed), "seeds": seed_list, "preset": "ablation",
+               "dataset": dataset, "sizes": {"train": len(y["train"]),
+                                             "validation": len(y["validation"])},
+               "labels": {key: label for key, label, _ in ABLATION},
+               "codes": {key: cfg["codes"] for key, _, cfg in ablation_configs()},
+               "epochs": {key: quick_config(cfg, quick)["epochs"]
+                          for key, _, cfg in ablation_configs()}}
+    return {"numbers": numbers, "figures": [], "text": describe_ablation(numbers)}
+
+
+def train_codes(cfg, x, y, streams, verbose):
+    """The study's steps up to the codes, as study() runs them, with one seed's streams."""
+    weights = study_module.pixel_weights(cfg, x["train"], y["train"], streams["labelled"])
+    rng = np.random.default_rng(streams["model"])
+    model = study_module.build_model(cfg, rng)
+    study_module.train(model, mse if weights is None else WeightedMSE(weights), cfg, x["train"],
+                       rng, verbose)
+    return {s: model.encode(images) for s, images in x.items()}
+
+
+# --------------------------------------------------------------------------- prose
+
+
+def preset_words(n):
+    return "Course settings" if n["preset"] == "course" else "Tuned preset"
+
+
+def captions(n):
+    """Each figure's caption: which preset and seed it shows, and what to look for."""
+    head = f"{preset_words(n)}, {DATASET_NAMES[n['dataset']]}, seed {n['seeds'][0]}: "
+    what = "digit" if n["dataset"] == "mnist" else "class"
+    chosen = next(iter(n["chosen"])) if "chosen" in n and len(n["chosen"]) == 1 else None
+    after = f", and after {chosen} (chosen on validation ARI)" if chosen else ""
+    return {
+        "pixel_weights": head + f"pixel-importance weights from "
+                                f"{n['labelled_images_for_weights']['values'][0]} labelled "
+                                f"training images: bright pixels agree within a {what} and "
+                                f"differ between {what}s; a pixel that never varies gets 0.",
+        "loss": head + "the autoencoder's training loss per iteration ("
+                       + ("weighted MSE + L2" if n["loss"] == "weighted" else "plain MSE")
+                       + ("; the batch grows, so later epochs have fewer iterations)."
+                          if n["preset"] == "course" else ")."),
+        "reconstructions": head + "test images (top) and their reconstructions from the "
+                                  "10-number code (bottom).",
+        "contingency": head + f"true {what} against cluster on the test images: k-means on raw "
+                              f"pixels, on the autoencoder's codes{after}.",
+        "codes_pca": head + f"the 10-number codes of the test images, coloured by true {what}, "
+                            "on their first two principal components, as the encoder gives them"
+                            + (f" (where DEC works), and after {chosen} fine-tuned the encoder."
+                               if chosen else "."),
+        "finetuning": head + "at each refresh of DEC's target P, the share of training images "
+                             "that changed cluster since the last refresh; fine-tuning stops "
+                             "under the dashed line.",
+    }
+
+
+def _two(n, kind):
+    a = n["ari"][kind]
+    return f"{a['train']['mean']:.3f} / {a['test']['mean']:.3f}"
+
+
+def _codes(n, many):
+    names = {"raw": "as the encoder gives them", "standard": "standardised per dimension",
+             "unit": "scaled to unit length"}
+    if n["codes"] != "best":
+        return f"codes {names[n['codes']]}"
+    tried, picked = n["codes_validation_ari"], n["codes_chosen"]
+    picked = names[next(iter(picked))] if len(picked) == 1 else \
+        " or ".join(f"{names[k]} ({count_seeds(v)})" for k, v in picked.items())
+    return (f"codes {names['raw']} and on codes {names['unit']}, keeping whichever scores "
+            f"higher on validation ARI (raw {tried['raw']['mean']:.3f}, unit length "
+            f"{tried['unit']['mean']:.3f}{', means over seeds' if many else ''}): {picked}")
+
+
+def _model(n):
+    if n["loss"] == "weighted":
+        return (f"pixel weights from {n['labelled_images_for_weights']['mean']:.0f} labelled "
+                "training images; the course's autoencoder 784-512-128-32-10")
+    return "DEC's autoencoder 784-500-500-2000-10 (ReLU, plain MSE, no labels)" + (
+        f", initial weights of variance {n['gain']:.3g} / fan-in (He's start would be 2 / "
+        "fan-in before each ReLU, 1 / fan-in before the code and output)" if n["gain"] else "") + (
+        f", denoising ({100 * n['input_dropout']:.0f}% of the input pixels dropped while "
+        "training)" if n["input_dropout"] else "")
+
+
+def _outside(key, source):
+    """A figure from outside the run, as the rows declare it (never typed twice)."""
+    return next(o.value for r in TUNED_ROWS if r.key == key for o in r.outside
+                if o.source == source and o.dataset == "mnist")
+
+
+def describe(n):
+    """The study's prose, computed from its numbers: a plain opening, a blank line, details."""
+    what = "digits" if n["dataset"] == "mnist" else "classes"
+    many, sec, a = len(n["seeds"]) > 1, n["seconds"], n["ari"]
+    on_course = n["dataset"] == COURSE_DATASET
+    means = " (means over seeds)" if many else ""
+    settings = (f"{DATASET_NAMES[n['dataset']]}, {seed_range(n['seeds'])}. "
+                f"{n['sizes']['train']:,} training images (the autoencoder"
+                f"{', the fine-tuning' if n['preset'] == 'tuned' else ''} and k-means see only these), "
+                f"{n['sizes']['validation']:,} held out for validation, {n['sizes']['test']:,} "
+                f"test images. {_model(n)[0].upper() + _model(n)[1:]}, trained {n['epochs']} "
+                f"epochs (Adam, rate {n['lr']:g}{', cosine-decayed' if n['lr_decay'] else ''}) "
+                f"in {sec['training']['mean']:.0f} s; k-means (k = 10, {n['n_init']} restarts) "
+                f"on {_codes(n, many)}. ARI, train / test{means}: raw pixels {_two(n, 'raw')} "
+                f"(k-means {sec['kmeans_raw']['mean']:.1f} s), codes {_two(n, 'encoded')}")
+    codes, raw = a["encoded"]["test"]["mean"], a["raw"]["test"]["mean"]
+    if n["preset"] != "tuned" or "chosen" not in n:
+        course = (f"; the course reported {COURSE_ARI['encoded', 'test']:.3f} on codes and "
+                  f"{COURSE_ARI['raw', 'test']:.3f} on pixels" if on_course else "")
+        lesson = ("a short code trained to keep what tells the classes apart is easier to "
+                  "cluster than the pixels themselves" if codes > raw else
+                  "here the codes did not cluster better than the pixels")
+        opening = (
+            f"An autoencoder learned to rebuild each training image from a 10-number code, "
+            + ("its loss weighting each pixel by how well it separates the "
+               f"{what} of {n['labelled_images_for_weights']['mean']:.0f} labelled images; "
+               if n["loss"] == "weighted" else "every pixel counted the same; ")
+            + f"k-means (k = 10) then grouped the raw pixels and, separately, the codes. Scored "
+            f"by ARI (adjusted Rand index: 1 when the groups are the {what}, 0 for chance), "
+            f"k-means on the codes reached {codes:.3f} on the test images against {raw:.3f} on "
+            f"raw pixels{means}{course}. The table adds NMI (normalised mutual information: how "
+            f"much a cluster tells of the {what[:-1] if what == 'digits' else 'class'}: 1 all, "
+            "0 nothing) and matched accuracy (clusters matched one-to-one to the "
+            f"{what}, the share of images matched right). The lesson: {lesson}.")
+        timing = (f" The course's own times, on its machine: {COURSE_SECONDS['training']} s "
+                  f"(8 min 28 s) of training and {COURSE_SECONDS['pixel_weights']} s for the "
+                  f"pixel weights; here {sec['pixel_weights']['mean']:.2f} s for them."
+                  if on_course and n["loss"] == "weighted" else "")
+        return (opening + "\n\n" + settings + f". The study took {sec['study']['mean']:.0f} s"
+                f"{' per seed' if many else ''}.{timing} DEC and IDEC fine-tuning, beyond the "
+                "course, run with `--preset tuned` only."
+                + (" " + against_course(
+                    [(f"ARI on {'codes' if kind == 'encoded' else 'raw pixels'}, {part}",
+                      a[kind][part], COURSE_ARI[kind, part], "{:.3f}".format)
+                     for kind in ("raw", "encoded") for part in ("train", "test")], n["seeds"])
+                   if n["preset"] == "course" and on_course else ""))
+    chosen = next(iter(n["chosen"])) if len(n["chosen"]) == 1 else \
+        " or ".join(f"{k} ({count_seeds(v)})" for k, v in n["chosen"].items())
+    best = n["ari"]["chosen"]["test"]["mean"]
+    acc = n["accuracy"]["chosen"]["test"]["mean"]
+    developed = "the preset was developed on its validation images, so it is not a held-out seed"
+    seeds = (f"means over {count_seeds(len(n['seeds']))}" + (
+        f" (seed 0 among them: {developed})" if 0 in n["seeds"] else "") if many else
+        f"one seed's figures" + (f" (seed 0: {developed})" if n["seeds"] == [0] else ""))
+    literature = (f" These are {seeds}, set beside the mean of Guo's 10 runs of DEC (ARI "
+                  f"{_outside('ari.dec.test', GUO)}, matched accuracy "
+                  f"{_outside('accuracy.dec.test', GUO)}, all 70,000 images clustered together)."
+                  if on_course else "")
+    opening = (
+        "Beyond the course: DEC's larger autoencoder, pretrained without any labels, then "
+        "fine-tuned by DEC or IDEC (deep embedded clustering: the encoder and the 10 centres "
+        "move together so that each image's soft assignment to its cluster grows more "
+        "confident; IDEC keeps the reconstruction loss beside it), whichever scores the higher "
+        f"ARI on the validation images. After {chosen}, test ARI {best:.3f} and matched "
+        f"accuracy {100 * acc:.1f}%{means}, against {codes:.3f} for k-means on the same codes"
+        + (f" (the course reported {COURSE_ARI['encoded', 'test']:.3f} for k-means on its codes)"
+           if on_course else "")
+        + f".{literature} The lesson: training the encoder for the clustering itself, not only "
+        f"for reconstruction, {'lifted' if best > codes else 'did not lift'} the score k-means "
+        "found in its codes.")
+
+    def stopped(kind):
+        s = n["finetuning"][kind]["stopped"]
+        text = s if isinstance(s, str) else ", ".join(f"{k} in {v} seeds" for k, v in s.items())
+        empty = n["finetuning"][kind]["empty_clusters"]
+        if empty["max"] > 0:        # a collapse is scored like any result, and said
+            text += (f"; it left {empty['mean']:.3g} of 10 clusters empty"
+                     f"{' on average' if many else ''}")
+        return text
+
+    return (
+        opening + "\n\n" + ("" if on_course else "The tuned preset was developed on MNIST, on "
+                              "seed 0's validation images. ") + settings + f", after DEC {_two(n, 'dec')} ({sec['dec']['mean']:.0f} "
+        f"s, {stopped('dec')}), after IDEC {_two(n, 'idec')} ({sec['idec']['mean']:.0f} s, "
+        f"{stopped('idec')}; at most {n['finetune_steps']:,} steps each). Both start from the "
+        "same pretrained autoencoder and the clustering reported for the codes. Chosen on "
+        f"validation ARI: {chosen}. The study took {sec['study']['mean']:.0f} s"
+        f"{' per seed' if many else ''}.")
+
+
+def describe_ablation(n):
+    steps, labels = n["steps"], n["labels"]
+
+    def score(key):
+        return steps[key]["ari"]["validation"]["mean"]
+
+    # Of tied steps the later one counts: codes="best" ties the step it chose from.
+    best = max(reversed(list(labels)), key=score)
+    last = list(labels)[-1]
+    epochs = ", ".join(f"{k} {e}" for k, e in n["epochs"].items())
+    tried = steps[last].get("tried")
+    return (
+        f"Ablation on {DATASET_NAMES[n['dataset']]}, {seed_range(n['seeds'])}: from the course's "
+        "recipe to the tuned one, one change at a time, each on top of the last (the last two "
+        "differ only in how the codes are scaled before k-means, on the same trained "
+        "autoencoder; the tuned preset's DEC and IDEC fine-tuning is not part of it). Every "
+        f"step is scored on the {n['sizes']['validation']:,} validation images held out of the "
+        "training set; the test images are not used. Epochs per step: "
+        f"{epochs}. Highest validation ARI: '{labels[best]}' ({score(best):.3f})"
+        + (", the tuned preset." if best == last else
+           f"; the tuned preset ('{labels[last]}', {score(last):.3f}) is not the best on "
+           "validation here.")
+        + (" The last step keeps whichever of two code scalings scores higher on these same "
+           f"validation images (as the encoder gives them {tried['raw']['mean']:.3f}, unit "
+           f"length {tried['unit']['mean']:.3f}): its score is the larger of two, chosen and "
+           "measured on the same images." if tried else ""))
+
+
+def main(argv=None):
+    return command_line(sys.modules[__name__], mnist=True, argv=argv)
+
+
+if __name__ == "__main__":
+    main()

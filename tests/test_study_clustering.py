@@ -1,0 +1,271 @@
+"""The clustering study's reasoning, checked on tiny made-up data: choices on validation,
+DEC and IDEC from the same start, the course's settings ending at k-means, and the prose."""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from demos import autoencoder_clustering as study
+from demos.harness import autoencoder_clustering as harness
+from demos.report import table
+from demos.schema import spread
+from scratchnn import Dropout, Sequential, mse
+from scratchnn.autoencoder import build_relu_autoencoder
+
+SPLITS = ("train", "validation", "test")
+TINY_FINETUNE = dict(max_steps=20, update_interval=5)
+
+
+def clustering_split(n=240, seed=0):
+    """Four well-separated blobs in 6 dimensions, as x and y dicts by split."""
+    rng = np.random.default_rng(seed)
+    centres = 3 * rng.standard_normal((4, 6))
+    x, y = {}, {}
+    for name in SPLITS:
+        y[name] = rng.integers(0, 4, n)
+        x[name] = (centres[y[name]] + 0.3 * rng.standard_normal((n, 6))).astype(np.float32)
+    return x, y
+
+
+def streams(seed=0):
+    return dict(zip(("labelled", "model", "kmeans", "finetuning"),
+                    np.random.SeedSequence(seed).spawn(4)))
+
+
+@pytest.fixture
+def tiny_study(monkeypatch):
+    """study() on the blobs with a 6-5-4 relu autoencoder: the real pipeline, tiny."""
+    x, y = clustering_split()
+    monkeypatch.setattr(study, "load_data", lambda data, seed, quick: (x, y, streams(seed)))
+    monkeypatch.setattr(study, "build_model", lambda settings, rng: build_relu_autoencoder(
+        sizes=(6, 5, 4), input_dropout=settings["input_dropout"], rng=rng))
+    settings = dict(harness.PRESETS["tuned"], epochs=2, n_init=2, finetune=TINY_FINETUNE)
+
+    def run(**changes):
+        return study.study({**settings, **changes}, 0, out=None, data={"class_names": "0123"},
+                           verbose=False)
+    return x, y, run
+
+
+def test_dec_and_idec_each_start_from_the_same_pretrained_autoencoder():
+    x, _ = clustering_split()
+    model = build_relu_autoencoder(sizes=(6, 5, 4), input_dropout=0.2, rng=0)
+    before = model.state_dict()
+    centers = model.encode(x["train"][:10])
+    settings = dict(harness.PRESETS["tuned"], finetune=TINY_FINETUNE)
+    for kind in ("dec", "idec"):
+        dec = study.finetune(kind, model, centers, x["train"], settings, mse,
+                             np.random.SeedSequence(0), verbose=False)
+        assert not any(isinstance(layer, Dropout) for layer in dec.encoder.layers)  # whole images
+        assert (dec.decoder is None) == (kind == "dec") and dec.n_steps_ >= 1
+        np.testing.assert_array_equal(dec.initial_centers_, centers)
+        for name, p in model.state_dict().items():                  # the original is untouched
+            np.testing.assert_array_equal(p, before[name])
+        original = Sequential([layer for layer in model.encoder().layers
+                               if not isinstance(layer, Dropout)]).state_dict()
+        tuned = dec.encoder.state_dict()                             # while the copy moved
+        assert tuned.keys() == original.keys()
+        assert any(not np.array_equal(tuned[k], original[k]) for k in tuned)
+
+
+def test_dec_and_idec_start_alike_from_the_reported_clustering(tiny_study, monkeypatch):
+    x, y, run = tiny_study
+    calls, original = [], study.finetune
+
+    def recording(kind, model, centers, x_train, settings, reconstruction, seq, verbose=True):
+        calls.append((kind, seq, centers))
+        return original(kind, model, centers, x_train, settings, reconstruction, seq, verbose)
+
+    monkeypatch.setattr(study, "finetune", recording)
+    n, _ = run()
+    # DEC and IDEC get the same stream (the same batches) and the same start: the k-means
+    # clustering of the codes that the study reports as "before".
+    assert [c[0] for c in calls] == ["dec", "idec"]
+    assert calls[0][1] is calls[1][1] and calls[0][2] is calls[1][2] is not None
+    # The tuned preset clusters raw and unit-length codes and reports the one validation prefers.
+    tried = n["codes_validation_ari"]
+    assert set(tried) == {"raw", "unit"}
+    assert n["encoded"]["validation"]["ari"] == max(tried.values()) == tried[n["codes_chosen"]]
+    assert n["chosen"] in ("dec", "idec")
+    assert n[n["chosen"]]["validation"]["ari"] == max(n[k]["validation"]["ari"]
+                                                       for k in ("dec", "idec"))
+    assert calls[0][2].shape == (10, 4)               # 10 centres in the 4-d code space
+    numbers = harness.result_numbers(n, harness.PRESETS["tuned"], len(y["train"]), 1.0)
+    assert numbers["chosen"] == n["chosen"].upper()
+    assert numbers["ari"]["chosen"]["test"] == numbers["ari"][n["chosen"]]["test"]
+
+
+def test_from_unit_codes_dec_starts_at_the_mean_code_of_each_reported_cluster(monkeypatch):
+    x, y = clustering_split()
+    seen = {}
+    model = build_relu_autoencoder(sizes=(6, 5, 4), rng=0)
+    monkeypatch.setattr(study, "load_data", lambda data, seed, quick: (x, y, streams(seed)))
+    monkeypatch.setattr(study, "build_model", lambda settings, rng: model)
+    monkeypatch.setattr(study, "train", lambda *args, **kwargs: SimpleNamespace(
+        seconds=0.0, epoch_loss=[1.0]))
+
+    def recording(kind, model, centers, *args, **kwargs):
+        seen[kind] = centers
+        raise StopIteration         # the start is all this test needs
+
+    monkeypatch.setattr(study, "finetune", recording)
+    settings = dict(harness.PRESETS["tuned"], codes="unit", n_init=2, finetune=TINY_FINETUNE)
+    with pytest.raises(StopIteration):
+        study.study(settings, 0, out=None, data={"class_names": "0123"}, verbose=False)
+    codes = {s: model.encode(v) for s, v in x.items()}
+    _, fits = study.cluster_codes(codes, y, settings, streams(0)["kmeans"])
+    km = fits["unit"][0]
+    np.testing.assert_array_equal(seen["dec"], study.cluster_means(codes["train"], km.labels_, 10))
+
+
+def fake_dec(train_labels, predict):
+    return SimpleNamespace(labels_=train_labels, predict=predict, n_steps_=1, empty_clusters_=0,
+                           converged_=True, history=[])
+
+
+def test_the_fine_tuning_is_chosen_on_validation_never_on_test(tiny_study, monkeypatch):
+    x, y, run = tiny_study
+    # Made-up clusterings: DEC is perfect on training and test and chance on validation;
+    # IDEC the other way round. Validation must choose IDEC, and its test score is reported.
+    nothing = np.zeros(len(y["test"]), int)
+
+    def fake(kind, model, centers, x_train, *args, **kwargs):
+        if kind == "dec":
+            return fake_dec(y["train"], lambda v: y["test"] if v is x["test"] else nothing)
+        return fake_dec(nothing, lambda v: y["validation"] if v is x["validation"] else nothing)
+
+    monkeypatch.setattr(study, "finetune", fake)
+    n, _ = run()
+    assert n["chosen"] == "idec" and n["idec"]["test"]["ari"] == 0.0
+    numbers = harness.result_numbers(n, harness.PRESETS["tuned"], len(y["train"]), 1.0)
+    assert numbers["chosen"] == "IDEC" and numbers["ari"]["chosen"]["test"] == 0.0
+
+
+def test_the_code_scaling_is_chosen_on_validation_never_on_training(monkeypatch):
+    # Made-up scores: training prefers raw codes, validation prefers unit length.
+    made_up = {"raw": {"train": 0.9, "validation": 0.2}, "unit": {"train": 0.1, "validation": 0.3}}
+
+    def fake(fitted, features, y):
+        how = "unit" if np.allclose(np.linalg.norm(features["train"], axis=1), 1) else "raw"
+        return {s: {"ari": made_up[how][s]} for s in features}, how
+
+    monkeypatch.setattr(study, "evaluate", fake)
+    codes = {s: np.random.default_rng(0).normal(size=(20, 3)) * 5 for s in ("train", "validation")}
+    scaling, fits = study.cluster_codes(codes, {}, {"codes": "best", "n_init": 1}, 0)
+    assert scaling == "unit" and fits["unit"][2] == "unit" and fits["raw"][2] == "raw"
+
+
+def test_raw_or_unit_codes_each_win_where_their_geometry_separates_the_classes():
+    rng = np.random.default_rng(0)
+
+    def codes(n, by_direction):
+        # Ten classes (the study's k): told apart by direction (lengths spread wide), or by
+        # length alone (all in one narrow direction).
+        y = rng.integers(0, 10, n)
+        if by_direction:
+            angle = 2 * np.pi * y / 10 + rng.normal(0, 0.03, n)
+            length = rng.uniform(0.5, 20, n)
+        else:
+            angle = rng.uniform(0, 0.05, n)
+            length = 1.0 + y + rng.normal(0, 0.05, n)
+        return (length[:, None] * np.c_[np.cos(angle), np.sin(angle)]).astype(np.float32), y
+
+    for by_direction, expected in ((True, "unit"), (False, "raw")):
+        (ct, yt), (cv, yv) = codes(400, by_direction), codes(200, by_direction)
+        features, labels = {"train": ct, "validation": cv}, {"train": yt, "validation": yv}
+        scaling, fits = study.cluster_codes(features, labels, {"codes": "best", "n_init": 3}, 0)
+        other = {"raw": "unit", "unit": "raw"}[expected]
+        assert set(fits) == {"raw", "unit"} and scaling == expected
+        assert fits[expected][1]["validation"]["ari"] > 0.9 > fits[other][1]["validation"]["ari"]
+        only, fits = study.cluster_codes(features, labels, {"codes": "raw", "n_init": 3}, 0)
+        assert only == "raw" and set(fits) == {"raw"}
+
+
+def test_cluster_means():
+    codes = np.array([[0.0, 1.0], [2.0, 3.0], [10.0, 10.0]], np.float32)
+    means = study.cluster_means(codes, np.array([1, 1, 0]), 2)
+    np.testing.assert_allclose(means, [[10, 10], [1, 2]])
+    assert means.dtype == np.float32
+    with pytest.raises(ValueError, match="cluster 2 of 3 is empty"):
+        study.cluster_means(codes, np.array([1, 1, 0]), 3)
+
+
+def test_the_ablation_ends_at_the_tuned_preset():
+    steps = harness.ablation_configs()
+    assert steps[0][2] == harness.PRESETS["course"] == study.COURSE
+    # The ablation scores k-means on the codes: the tuned preset without its fine-tuning.
+    assert steps[-1][2] == {**harness.PRESETS["tuned"], "finetune": None}
+
+
+def test_the_course_settings_stop_at_kmeans_and_the_table_says_not_run(tiny_study):
+    _, y, run = tiny_study
+    assert study.COURSE["finetune"] is None and harness.PRESETS["tuned"]["finetune"]
+    n, _ = run(finetune=None)
+    assert not {"dec", "idec", "chosen", "finetuning"} & set(n)
+    assert set(harness.ROWS) < set(harness.TUNED_ROWS)
+    assert not any(row.key.split(".")[1] in ("dec", "idec", "chosen") for row in harness.ROWS
+                   if "." in row.key)
+    course = harness.combined([harness.result_numbers(n, harness.PRESETS["course"],
+                                                      len(y["train"]), 1.0)])
+    tuned = harness.combined([harness.result_numbers(run()[0], harness.PRESETS["tuned"],
+                                                     len(y["train"]), 1.0)])
+    text, _ = table("autoencoder", {"course": course, "tuned": tuned}, "mnist")
+    dec_line = next(line for line in text.splitlines() if "ARI, after DEC, test" in line)
+    assert dec_line.split("|")[2].strip() == "not run" and "not run" not in dec_line.split("|")[3]
+    with pytest.raises(KeyError):       # a row a preset declares but did not measure still fails
+        table("autoencoder", {"course": {}}, "mnist")
+
+
+def described(n, y, preset="tuned", **extra):
+    numbers = harness.combined([harness.result_numbers(n, harness.PRESETS[preset],
+                                                       len(y["train"]), 1.0)])
+    cfg = harness.PRESETS[preset]
+    numbers.update(seeds=[0], preset=preset, dataset="mnist", sizes={s: 240 for s in SPLITS},
+                   epochs=2, n_init=2, codes=cfg["codes"], lr=cfg["lr"], lr_decay=cfg["lr_decay"],
+                   model=cfg["model"], loss=cfg["loss"], input_dropout=cfg["input_dropout"],
+                   gain=cfg["gain"], **({"finetune_steps": 20} if cfg["finetune"] else {}))
+    numbers.update(extra)
+    return numbers
+
+
+def test_the_text_follows_the_numbers_and_a_collapse_is_said(tiny_study):
+    _, y, run = tiny_study
+    n, _ = run()
+    numbers = described(n, y)
+    for kind in ("dec", "idec"):
+        numbers["finetuning"][kind]["empty_clusters"] = spread([0])
+    text = harness.describe(numbers)
+    opening = text.split("\n\n")[0]
+    assert "empty" not in text and "initial weights of variance 0.333 / fan-in" in text
+    assert "initial weights" not in harness.describe({**numbers, "gain": None})
+    # One seed beside the literature's mean of 10 runs, and seed 0 is not held out: said.
+    assert "one seed's figures" in opening and "mean of Guo's 10 runs" in opening
+    assert "not a held-out seed" in opening
+    assert len([s for s in opening.split(". ") if s]) <= 5
+    best = {**numbers, "codes": "best", "codes_validation_ari": {"raw": spread([0.4]),
+                                                                  "unit": spread([0.5])},
+            "codes_chosen": {"unit": 1}}
+    assert ("keeping whichever scores higher on validation ARI (raw 0.400, unit length 0.500): "
+            "scaled to unit length") in harness.describe(best)
+    mixed = {**best, "seeds": [0, 1, 2], "codes_chosen": {"raw": 2, "unit": 1}}
+    assert ("means over seeds): as the encoder gives them (2 seeds) or scaled to unit length "
+            "(1 seed)") in harness.describe(mixed)
+    numbers["finetuning"]["idec"]["empty_clusters"] = spread([7])
+    assert "it left 7 of 10 clusters empty" in harness.describe(numbers)
+
+
+def test_the_course_text_defines_its_terms_and_gives_the_courses_times(tiny_study):
+    _, y, run = tiny_study
+    n, _ = run(finetune=None)
+    numbers = described(n, y, preset="course", loss="weighted", labelled_images_for_weights=spread(
+        [100]), codes="raw")
+    text = harness.describe(numbers)
+    opening, details = text.split("\n\n", 1)
+    for term in ("ARI (adjusted Rand index", "NMI (normalised mutual information",
+                 "matched accuracy (clusters matched"):
+        assert term in opening
+    assert "508 s (8 min 28 s)" in details and "12.3 s" in details
+    assert "`--preset tuned` only" in details
+    fashion = harness.describe({**numbers, "dataset": "fashion-mnist"})
+    assert "digit" not in fashion and "0.468" not in fashion and "508" not in fashion
