@@ -8,7 +8,7 @@ student never needs to open them to follow the course.
 """
 
 
-def and_list(items):
+def and_list(items, word="and"):
     """['a', 'b', 'c'] -> 'a, b and c', for prose."""
     items = list(items)
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + f" {word} " + items[-1]

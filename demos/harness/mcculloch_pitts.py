@@ -44,6 +44,7 @@ def describe(n):
     others = n["other_patterns"]
     loud = others - n["one_layer_silent_on_other_patterns"]
     fires = n["two_layer_fires_on_other_patterns"]
+    per_output = n["two_layer_outputs_on_other_patterns"]
     lesson = ("a second layer saves parameters, but two hidden bits make only four codes, none "
               "left for 'no digit'." if fires else "a second layer saves parameters.")
     return "\n".join([
@@ -55,9 +56,8 @@ def describe(n):
         f"({_params(n, 'two_layer_params')}) recognises {n['two_layer_digits_correct']} of the 4 "
         f"digits but fires for {fires} of the {others} other patterns. The lesson: " + lesson,
         "",
-        "A one-layer unit is a template: weight +1 on its digit's segments, -1 on the others, "
-        "threshold = the number of lit segments. The two-layer net codes each digit in two "
-        "hidden bits (f AND b, e AND c); the other patterns fire "
-        + and_list([f"output {d} {k} times" for d, k in
-                    n["two_layer_outputs_on_other_patterns"].items()]) + ".",
+        "A one-layer unit is a template: +1 on its digit's segments, -1 elsewhere, threshold = "
+        "its number of lit segments. The two-layer net codes each digit in two hidden bits "
+        "(f AND b, e AND c); the other patterns fire outputs "
+        + and_list(per_output) + " " + and_list(map(str, per_output.values())) + " times.",
     ])
