@@ -179,9 +179,9 @@ def describe(n):
         "standardised features (mean 0, sd 1 each); seed s draws the initial weights, sample "
         "order and held-out split. A second unit, trained on "
         f"{n['n_samples'] - n['heldout']} flowers, classifies {pct_spread(s['heldout_accuracy'])} "
-        f"and {pct_spread(v['heldout_accuracy'])} of the other {n['heldout']}. Training stops at "
-        "the epoch limit or once an epoch changes the error by under a tolerance ('error change "
-        "under tol').",
+        f"for Setosa and {pct_spread(v['heldout_accuracy'])} for Versicolor of the other "
+        f"{n['heldout']}. 'Error change under tol': an epoch changed the error by less than a "
+        "tolerance.",
         "",
         "The course did not say how it summed its errors. Five ways (Σ: sum of (t − net)²; "
         "means, Setosa / Versicolor): "

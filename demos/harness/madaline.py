@@ -190,7 +190,7 @@ def describe(n):
         f"rules MRI and MRII, over {seed_range(n['seeds'])}. With "
         f"{and_list([str(h) for h in HIDDEN])} hidden units MRI's test accuracy is "
         + and_list([pct_spread(mri[str(h)]["test_accuracy"]) for h in HIDDEN])
-        + " (mean ± sd over seeds) against the course's single runs' "
+        + " (mean ± sd, the standard deviation over seeds) against the course's single runs' "
         + and_list([pct(COURSE_MRI_ACCURACY[h]) for h in HIDDEN]) + "; MRII, its width chosen "
         f"on validation data, reaches {pct_spread(mrii['chosen']['test_accuracy'])}, a backprop "
         f"2-16-2 network (not in the course) {pct_spread(n['mlp']['test_accuracy'])}. "

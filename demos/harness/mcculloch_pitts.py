@@ -58,6 +58,6 @@ def describe(n):
         "",
         "A one-layer unit is a template: +1 on its digit's segments, -1 elsewhere, threshold = "
         "its number of lit segments. The two-layer net codes each digit in two hidden bits "
-        "(f AND b, e AND c); the other patterns fire outputs "
-        + and_list(per_output) + " " + and_list(map(str, per_output.values())) + " times.",
+        "(f AND b, e AND c); of the other patterns, " + and_list(map(str, per_output.values()))
+        + " fire outputs " + and_list(per_output) + ", in that order.",
     ])
