@@ -24,6 +24,12 @@ COURSE = dict(
 VIEW = (2, 3)                         # petal length and width: the view of the decision lines
 
 
+def seed_streams(seed):
+    """Independent random streams of one seed: the unit (initial weights, sample order), the
+    held-out split, the held-out unit, the figures' extra units."""
+    return np.random.SeedSequence(seed).spawn(4)
+
+
 # %% 1. The data: 150 flowers, 4 features in cm, 3 species
 def load_data():
     """x in cm, x standardised (each feature to mean 0, standard deviation 1), y, names."""
@@ -43,10 +49,6 @@ def adaline(settings, rng, mode="online", lr=None):
 
 # %% 3. Training: Adaline.fit, one delta-rule step w += lr (t - net) x per sample, each epoch
 # in a new random order. The rule descends the squared error of the *linear* output net.
-def seed_streams(seed):
-    """Independent random streams of one seed: the unit (initial weights, sample order), the
-    held-out split, the held-out unit, the figures' extra units."""
-    return np.random.SeedSequence(seed).spawn(4)
 
 
 # %% 4. Evaluation

@@ -4,8 +4,6 @@ course's single runs against the spread over seeds, rows, captions and prose."""
 import math
 from fractions import Fraction
 
-import numpy as np
-
 from demos import madaline as homework
 from demos._common import pct, pct_spread, plt, save, seed_range, small_seeds, strip_plot
 from demos.harness import and_list
