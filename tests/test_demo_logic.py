@@ -1,115 +1,16 @@
 """The demos' reasoning, checked without running a study: why a rule stopped, which error
 convention matches, the teacher check, the seed spreads and the schema's formatting."""
 
-from types import SimpleNamespace
-
 import numpy as np
 import pytest
 
-from demos import adaline, distillation, madaline
+from demos import distillation
 from demos._common import combine_seeds
 from demos.report import STUDIES, table
 from demos.schema import NotReported, fmt_value, lookup, spread
-from scratchnn import (SGD, Adam, Dense, Identity, RandomShift, Sequential, SoftTargetLoss, cosine_schedule,
+from scratchnn import (SGD, Dense, Identity, RandomShift, Sequential, SoftTargetLoss, cosine_schedule,
                        distill_logit_mse, fit, mlp, predict_classes)
-from scratchnn import mse, softmax_cross_entropy
-from scratchnn.adaline import Madaline
-from scratchnn.datasets import make_moons
-
-# --------------------------------------------------------------------------- Madaline
-
-
-def fake_madaline(changes, errors, max_epochs=500, tol=1e-3):
-    return SimpleNamespace(max_change_=changes, errors_=errors, n_epochs_=len(changes),
-                           max_epochs=max_epochs, tol=tol)
-
-
-@pytest.mark.parametrize("changes, errors, max_epochs, reason", [
-    ([0.9, 0.7, 0.8, 0.6], [9, 8, 9, 7], 4, "epoch limit"),
-    ([0.9, 0.0, 0.0, 0.0], [9, 0, 0, 0], 500, "converged"),
-    ([0.9, 0.0, 0.0, 0.0], [9, 7, 7, 7], 500, "stalled"),
-    ([0.9, 1e-4, 0.0, 2e-4], [9, 7, 7, 7], 500, "weight change under tol"),
-    ([0.9, 0.0, 0.0, 0.0], [9, 7, 7, 7], 4, "stalled"),          # quiet exactly at the limit
-])
-def test_madaline_stop_reason(changes, errors, max_epochs, reason):
-    assert madaline.stop_reason(fake_madaline(changes, errors, max_epochs)) == reason
-
-
-def test_madaline_stop_reason_refuses_an_unexplained_stop():
-    with pytest.raises(RuntimeError, match="stopping rule changed"):
-        madaline.stop_reason(fake_madaline([0.9, 0.8], [9, 9], max_epochs=500))
-
-
-def test_mrii_on_moons_stalls_rather_than_converges():
-    """MRII stops after three epochs with no accepted trial while samples are still wrong:
-    the report must call that a stall, and a fit that really ends clean 'converged'."""
-    x, y = make_moons(200, 0.2, rng=0)
-    t = np.where(y == 1, 1, -1)
-    model = Madaline(3, rule="MRII", max_epochs=50, rng=0).fit(x, t)
-    reason = madaline.stop_reason(model)
-    assert reason == ("converged" if model.errors_[-1] == 0 else "stalled")
-    assert reason == "stalled"        # two noisy moons: three half-planes cannot fit them
-
-
-def test_madaline_width_is_chosen_on_validation_not_test():
-    result, _, _ = madaline.one_seed(0, max_epochs=5, mlp_epochs=1)
-    for rule in ("mri", "mrii"):
-        r = result[rule]
-        best_val = max(r[str(h)]["validation_accuracy"] for h in madaline.HIDDEN)
-        chosen = r["chosen"]["width"]
-        assert r[str(chosen)]["validation_accuracy"] == best_val
-        assert r["chosen"]["test_accuracy"] == r[str(chosen)]["test_accuracy"]
-
-
-def test_madaline_text_follows_the_numbers():
-    """The same sentence cannot be printed for a run that stopped and one that ran out."""
-    def numbers(stop, fewest):
-        per_width = {"test_accuracy": spread([0.85, 0.87]), "epochs": spread([500, 500]),
-                     "stop": stop, "final_training_errors": spread([30, 31]),
-                     "fewest_training_errors": spread([fewest, fewest + 1])}
-        rule = {str(h): per_width for h in madaline.HIDDEN}
-        rule["chosen"] = {"width": {"3": 2}, "test_accuracy": spread([0.85, 0.86])}
-        return {"seeds": [0, 1], "n_samples": 500, "noise": 0.2, "lr": 0.5, "tol": 1e-3,
-                "max_epochs": 500, "mlp_epochs": 300, "mri": rule, "mrii": rule,
-                "sizes": {"fit": 280, "validation": 70, "train": 350, "test": 150},
-                "mlp": {"test_accuracy": spread([0.96, 0.97])}}
-    limit = madaline.describe(numbers({"epoch limit": 2}, 28))
-    assert "could not stop before the limit" in limit and "by another rule" in limit
-    stalled = madaline.describe(numbers({"stalled": 2}, 0))
-    assert "not convergence" in stalled and "could not stop" not in stalled
-
-
-# --------------------------------------------------------------------------- Adaline
-
-
-def test_adaline_01_convention_is_the_same_unit_rescaled():
-    """A least-squares fit on 0/1 targets has exactly a quarter of the +-1 fit's SSE, which
-    is why the 0/1 conventions are the +-1 unit's error scaled, not a unit trained again."""
-    x, y, _ = adaline.load_iris()
-    t = np.where(y == 1, 1.0, -1.0)
-    x1 = np.column_stack([x, np.ones(len(x))])
-
-    def sse(target):
-        r = target - x1 @ np.linalg.lstsq(x1, target, rcond=None)[0]
-        return r @ r
-    assert sse((t + 1) / 2) == pytest.approx(sse(t) / 4)
-    assert adaline.CONVENTIONS["sse_01"][1] == 0.25
-
-
-def test_adaline_closest_convention_and_the_floor_sentence():
-    errors = {"setosa": {"sse": 12.4, "half_sse": 6.2, "sse_01": 3.1, "half_sse_01": 1.55,
-                         "half_sse_raw": 8.0},
-              "versicolor": {"sse": 99.0, "half_sse": 49.5, "sse_01": 24.8,
-                             "half_sse_01": 12.4, "half_sse_raw": 61.0}}
-    assert adaline.closest_convention(errors) == "half_sse"
-
-
-def test_adaline_stop_reason():
-    unit = SimpleNamespace(sse_=[10.0, 9.0, 8.99999], tol=1e-4, n_epochs_=3, epochs=500)
-    assert adaline.stop_reason(unit) == "error change under tol"
-    unit = SimpleNamespace(sse_=[10.0, 9.0, 8.0], tol=1e-4, n_epochs_=3, epochs=3)
-    assert adaline.stop_reason(unit) == "epoch limit"
-
+from scratchnn import softmax_cross_entropy
 
 # --------------------------------------------------------------------------- distillation
 

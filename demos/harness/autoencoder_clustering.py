@@ -342,7 +342,7 @@ def describe(n):
                   "cluster than the pixels themselves" if codes > raw else
                   "here the codes did not cluster better than the pixels")
         opening = (
-            f"An autoencoder learned to rebuild each training image from a 10-number code, "
+            "An autoencoder learned to rebuild each training image from a 10-number code, "
             + ("its loss weighting each pixel by how well it separates the "
                f"{what} of {n['labelled_images_for_weights']['mean']:.0f} labelled images; "
                if n["loss"] == "weighted" else "every pixel counted the same; ")
@@ -372,7 +372,7 @@ def describe(n):
     developed = "the preset was developed on its validation images, so it is not a held-out seed"
     seeds = (f"means over {count_seeds(len(n['seeds']))}" + (
         f" (seed 0 among them: {developed})" if 0 in n["seeds"] else "") if many else
-        f"one seed's figures" + (f" (seed 0: {developed})" if n["seeds"] == [0] else ""))
+        "one seed's figures" + (f" (seed 0: {developed})" if n["seeds"] == [0] else ""))
     literature = (f" These are {seeds}, set beside the mean of Guo's 10 runs of DEC (ARI "
                   f"{_outside('ari.dec.test', GUO)}, matched accuracy "
                   f"{_outside('accuracy.dec.test', GUO)}, all 70,000 images clustered together)."
