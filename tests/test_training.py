@@ -233,3 +233,25 @@ def test_an_overflow_stops_with_numerical_error_and_no_numpy_warnings_before_it(
                 y[:, None].astype(np.float32) * 1e3, epochs=50, batch_size=20, rng=0,
                 progress=False)
     assert [str(w.message) for w in caught] == []
+
+
+def test_every_submodule_is_reachable_from_import_scratchnn():
+    import scratchnn
+    for name in ("adaline", "autoencoder", "cluster", "datasets", "dec", "gradcheck",
+                 "mcculloch_pitts"):
+        assert getattr(scratchnn, name).__name__ == f"scratchnn.{name}"
+
+
+def test_every_model_says_not_fitted_the_same_way():
+    from scratchnn import NotFittedError
+    from scratchnn.adaline import Adaline, Madaline
+    from scratchnn.cluster import KMeans
+    from scratchnn.datasets import PixelScaler
+    from scratchnn.dec import DEC
+    x = np.zeros((3, 2), np.float32)
+    unfitted = [Adaline().predict, Madaline(2).predict, KMeans(2).predict,
+                PixelScaler().transform,
+                DEC(Sequential([Dense(2, 2, rng=0)]), SGD(0.1), n_clusters=2).predict]
+    for predict in unfitted:
+        with pytest.raises(NotFittedError, match="not fitted"):
+            predict(x)
