@@ -66,6 +66,13 @@ class History:
         self.epoch_seconds, self.batch_sizes, self.evaluations = [], [], []
         self.best_epoch, self.stopped = None, None
 
+    def record(self, epoch, losses, batch_size, seconds):
+        self.epochs.append(epoch)
+        self.loss += losses
+        self.epoch_loss.append(float(np.mean(losses)))
+        self.batch_sizes.append(batch_size)
+        self.epoch_seconds.append(seconds)
+
     @property
     def seconds(self):
         return float(sum(self.epoch_seconds))
@@ -123,11 +130,7 @@ def fit(model, loss_fn, optimizer, x, targets, epochs=1, batch_size=32, rng=None
                 display.step(epoch - first, len(losses), -(-n // size), losses[-1])
             check_parameters(model, optimizer, name, epoch, len(losses))
             model.epochs_trained = epoch + 1
-            history.epochs.append(epoch)
-            history.epoch_loss.append(float(np.mean(losses)))
-            history.loss += losses
-            history.epoch_seconds.append(time.perf_counter() - start)
-            history.batch_sizes.append(size)
+            history.record(epoch, losses, size, time.perf_counter() - start)
             if validation_data is not None:
                 best_state = record_validation(history, model, loss_fn, penalty, validation_data,
                                                best_state, restore_best)
