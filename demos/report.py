@@ -66,6 +66,9 @@ README_END = "<!-- sample results: end -->"
 
 
 def rows_for(module, preset):
+    """The rows a preset measures: the module's own ``rows_for(preset)`` if it declares one."""
+    if hasattr(module, "rows_for"):
+        return module.rows_for(preset)
     return module.ABLATION_ROWS if preset == "ablation" else module.ROWS
 
 
@@ -108,7 +111,8 @@ def table(name, presets, dataset):
     presets: {preset: numbers}, each shown in its own column of measured values.
     """
     module = STUDIES[name]
-    rows = rows_for(module, next(iter(presets)))
+    listed = {preset: rows_for(module, preset) for preset in presets}
+    rows = list(dict.fromkeys(row for preset_rows in listed.values() for row in preset_rows))
     show_course = course_applies(module, dataset) and any(
         not isinstance(r.course, NotReported) for r in rows)
     outside = {r.key: [o for o in r.outside if o.dataset == dataset] for r in rows}
@@ -121,7 +125,9 @@ def table(name, presets, dataset):
     lines = ["| " + " | ".join(head) + " |",
              "|---|" + "---:|" * len(columns) + "---|" * (len(head) - 1 - len(columns))]
     for row in rows:
+        # "—": a row that preset does not measure (a key it lists and lacks still raises)
         cells = [row.label] + [fmt_value(lookup(numbers, row.key, f"{name} ({preset})"), row.fmt)
+                               if row in listed[preset] else "—"
                                for preset, numbers in presets.items()]
         if show_course:
             cells.append(fmt_course(row.course, row.fmt))

@@ -66,7 +66,7 @@ def test_every_declared_row_is_in_the_results(quick_run):
     results = json.loads((out / "results.json").read_text())
     for name, module in STUDIES.items():
         numbers = results[name]["course"]["numbers"]
-        for row in module.ROWS:
+        for row in rows_for(module, "course"):
             assert check_value(lookup(numbers, row.key, name), row.fmt), (name, row.key)
 
 
@@ -135,7 +135,7 @@ def test_tuned_presets_run_beside_the_course(data_dir, tmp_path):
         assert results[study]["course"]["numbers"]["preset"] == "course"
         tuned = results[study]["tuned"]["numbers"]
         assert tuned["preset"] == "tuned"
-        for row in STUDIES[study].ROWS:
+        for row in rows_for(STUDIES[study], "tuned"):
             assert check_value(lookup(tuned, row.key), row.fmt), (study, row.key)
     assert "| this run, tuned preset |" in (tmp_path / "report.md").read_text()
 
