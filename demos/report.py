@@ -57,6 +57,7 @@ README_ROWS = [
     ("autoencoder", "ari.chosen.test", "tuned"),
     ("autoencoder", "accuracy.chosen.test", "tuned"),
     ("distillation", "teacher.test_accuracy", "tuned"),
+    ("distillation", "student.test_accuracy", "tuned"),
     ("distillation", "best_distilled.test_accuracy", "tuned"),
     ("distillation", "omitted.distilled.errors_on_digit", "tuned"),
     ("distillation", "omitted.corrected.errors_on_digit", "tuned"),
