@@ -91,8 +91,9 @@ def distill(student, teacher, loss_fn, x, y, settings, lr, batches, verbose=True
         for i in range(0, len(x), size):
             idx = order[i:i + size]
             xb = x[idx] if shift is None else shift(x[idx], rng)    # shifted once, for both
-            teacher_logits = teacher.predict(xb)
+            teacher_logits = teacher.predict(xb)                    # the full teacher, no dropout
             targets = (teacher_logits,) if y is None else (teacher_logits, y[idx])
+            # one step: the student's forward, the loss, backward, the update
             losses.append(train_step(student, loss_fn, optimizer, xb, *targets))
         if verbose:
             print(f"{name} epoch {epoch + 1} loss {np.mean(losses[-(-len(x) // size):]):.4f}")
@@ -121,13 +122,13 @@ def evaluate(models, split):
     """Each model's accuracy on the training, validation and test images; its test predictions."""
     numbers, predictions = {}, {}
     for key, model in models.items():
-        right = {s: predict_classes(model, split[f"x_{s}"]) == split[f"y_{s}"]
-                 for s in ("train", "val", "test")}
+        predicted = {s: predict_classes(model, split[f"x_{s}"]) for s in ("train", "val", "test")}
+        right = {s: predicted[s] == split[f"y_{s}"] for s in predicted}
         numbers[key] = {"train_accuracy": float(right["train"].mean()),
                         "validation_accuracy": float(right["val"].mean()),
                         "test_accuracy": float(right["test"].mean()),
                         "test_errors": int(np.sum(~right["test"]))}
-        predictions[key] = predict_classes(model, split["x_test"])
+        predictions[key] = predicted["test"]
     return numbers, predictions
 
 
