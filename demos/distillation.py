@@ -38,9 +38,11 @@ STUDENTS = ("student", "student_kd_mse", "student_kd_soft")
 # load_mnist reads MNIST's four files; mnist_seed_split holds 5,000 training images out for
 # validation and scales every pixel to [0, 1] with the training images' constants.
 def load_data(seed, data=None, quick=False):
-    """(split, seed stream of the models): x_train, y_train, x_val, y_val, x_test, y_test as
-    float32 rows of 784 pixels and integer labels. ``quick``: 3,000 / 500 / 1,000 images."""
-    return mnist_seed_split(data if data is not None else load_mnist(), seed, quick)
+    """The split (x_train, y_train, x_val, y_val, x_test, y_test: float32 rows of 784 pixels
+    and integer labels; ``quick``: 3,000 / 500 / 1,000 images) and the seed's streams for the
+    teacher's and the students' initial weights and for the order of the batches."""
+    split, model_seq = mnist_seed_split(data if data is not None else load_mnist(), seed, quick)
+    return split, dict(zip(("teacher", "students", "batches"), model_seq.spawn(3)))
 
 
 # %% 2. The models
@@ -87,7 +89,7 @@ def distill(student, teacher, loss_fn, x, y, settings, lr, batches, verbose=True
         if schedule is not None:
             optimizer.lr = float(schedule(epoch))           # set per epoch, as fit does
         rng = EpochStreams(batches).generator(epoch)        # the same batches as fit draws
-        order = rng.permutation(len(x))
+        order, first = rng.permutation(len(x)), len(losses)
         for i in range(0, len(x), size):
             idx = order[i:i + size]
             xb = x[idx] if shift is None else shift(x[idx], rng)    # shifted once, for both
@@ -95,8 +97,8 @@ def distill(student, teacher, loss_fn, x, y, settings, lr, batches, verbose=True
             targets = (teacher_logits,) if y is None else (teacher_logits, y[idx])
             # one step: the student's forward, the loss, backward, the update
             losses.append(train_step(student, loss_fn, optimizer, xb, *targets))
-        if verbose:
-            print(f"{name} epoch {epoch + 1} loss {np.mean(losses[-(-len(x) // size):]):.4f}")
+        if verbose:                                         # the mean over the epoch's steps
+            print(f"{name} epoch {epoch + 1} loss {np.mean(losses[first:]):.4f}")
     return losses
 
 
@@ -226,8 +228,8 @@ def study(settings=COURSE, seed=0, out="results", data=None, quick=False, prefix
     """Data -> teacher -> students -> evaluation -> figures, for one seed. Returns the numbers
     (a dict) and what the harness needs (the split, models, streams, figure files)."""
     data = data if data is not None else load_mnist()
-    split, model_seq = load_data(seed, data, quick)
-    teacher_seq, student_seq, batches = model_seq.spawn(3)  # initial weights; batch order
+    split, streams = load_data(seed, data, quick)
+    teacher_seq, student_seq, batches = streams["teacher"], streams["students"], streams["batches"]
     teacher = teacher_model(settings, np.random.default_rng(teacher_seq))
     history = train_on_labels(teacher, split["x_train"], split["y_train"], settings,
                               settings["teacher_epochs"], batches, verbose, "teacher")

@@ -13,8 +13,8 @@ import copy
 import numpy as np
 
 from demos._common import (DATASET_NAMES, against_course, base_parser, combine_seeds,
-                           cumulative_steps, item_word, mnist_options, mnist_seed_split, pct,
-                           pct_spread, plt, print_numbers, save, seed_range)
+                           cumulative_steps, item_word, mnist_options, pct, pct_spread, plt,
+                           print_numbers, save, seed_range)
 from demos.distillation import (ALPHA, COURSE, STUDENTS, TEMPERATURE, distill, load_data,
                                 same_arrays, student_model, study, teacher_model, train_on_labels,
                                 train_students)
@@ -311,9 +311,10 @@ def run_ablation(data, seed_list, quick, dataset, verbose):
     """Each step of ABLATION on validation data; the test images are not looked at."""
     steps, per_seed = ablation_configs(), []
     for s in seed_list:
-        split, model_seq = load_data(s, data, quick)
+        split, streams = load_data(s, data, quick)
         split = {k: v for k, v in split.items() if not k.endswith("test")}   # out of reach
-        teacher_seq, student_seq, batches = model_seq.spawn(3)   # as the study draws them
+        teacher_seq, student_seq, batches = (streams[k] for k in ("teacher", "students",
+                                                                  "batches"))
         results, cache = {}, {}
         for key, label, cfg in steps:
             cfg = quick_config(cfg, quick)
