@@ -56,6 +56,7 @@ README_ROWS = [
     ("autoencoder", "ari.chosen.test", "tuned"),
     ("autoencoder", "accuracy.chosen.test", "tuned"),
     ("distillation", "teacher.test_accuracy", "tuned"),
+    ("distillation", "student.test_accuracy", "tuned"),
     ("distillation", "best_distilled.test_accuracy", "tuned"),
     ("distillation", "omitted.distilled.errors_on_digit", "tuned"),
     ("distillation", "omitted.corrected.errors_on_digit", "tuned"),
@@ -65,7 +66,10 @@ README_END = "<!-- sample results: end -->"
 
 
 def rows_for(module, preset):
-    """The rows a preset measures: a study may measure more with its tuned preset (TUNED_ROWS)."""
+    """The rows a preset measures: the module's own ``rows_for(preset)`` if it declares one; a
+    study may measure more with its tuned preset (TUNED_ROWS)."""
+    if hasattr(module, "rows_for"):
+        return module.rows_for(preset)
     if preset == "ablation":
         return module.ABLATION_ROWS
     return getattr(module, "TUNED_ROWS", module.ROWS) if preset == "tuned" else module.ROWS
@@ -110,8 +114,8 @@ def table(name, presets, dataset):
     presets: {preset: numbers}, each shown in its own column of measured values.
     """
     module = STUDIES[name]
-    measured = {preset: rows_for(module, preset) for preset in presets}
-    rows = max(measured.values(), key=len)      # the course's rows are among the tuned preset's
+    listed = {preset: rows_for(module, preset) for preset in presets}
+    rows = list(dict.fromkeys(row for preset_rows in listed.values() for row in preset_rows))
     show_course = course_applies(module, dataset) and any(
         not isinstance(r.course, NotReported) for r in rows)
     outside = {r.key: [o for o in r.outside if o.dataset == dataset] for r in rows}
@@ -124,8 +128,9 @@ def table(name, presets, dataset):
     lines = ["| " + " | ".join(head) + " |",
              "|---|" + "---:|" * len(columns) + "---|" * (len(head) - 1 - len(columns))]
     for row in rows:
+        # "not run": a row that preset does not measure (a key it lists and lacks still raises)
         cells = [row.label] + [fmt_value(lookup(numbers, row.key, f"{name} ({preset})"), row.fmt)
-                               if row in measured[preset] else "not run"
+                               if row in listed[preset] else "not run"
                                for preset, numbers in presets.items()]
         if show_course:
             cells.append(fmt_course(row.course, row.fmt))

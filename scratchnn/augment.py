@@ -23,11 +23,11 @@ class RandomShift:
         self.image_shape = tuple(int(v) for v in image_shape)
 
     def __call__(self, x, rng):
-        """Shift each row of ``x`` by offsets drawn from ``rng``; they are kept in
-        ``last_offsets`` so that a teacher can be shown the very same shifted images."""
+        """Shift each row of ``x`` by offsets drawn from ``rng``. Nothing is kept: to show two
+        networks the same shifted images, shift the batch once and give both the result."""
         self._check(x)
-        self.last_offsets = rng.integers(-self.max_shift, self.max_shift + 1, size=(2, len(x)))
-        return self.shift(x, *self.last_offsets)
+        dy, dx = rng.integers(-self.max_shift, self.max_shift + 1, size=(2, len(x)))
+        return self.shift(x, dy, dx)
 
     def shift(self, x, dy, dx):
         """Rows of ``x`` moved down by ``dy`` and right by ``dx`` pixels (one offset per row)."""

@@ -68,7 +68,9 @@ def test_random_shift_by_hand_and_zero_fill():
         def integers(self, low, high, size):
             return np.array([[1], [-1]])
 
+    state = dict(vars(shift))
     out = shift(image, Fixed()).reshape(4, 4)
+    assert vars(shift) == state                             # a call keeps nothing
     # out[r, c] = image[r - 1, c + 1]: down one row, left one column, zeros shifted in
     expected = np.array([[0, 0, 0, 0], [1, 2, 3, 0], [5, 6, 7, 0], [9, 10, 11, 0]], np.float32)
     np.testing.assert_array_equal(out, expected)
