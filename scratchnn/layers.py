@@ -269,7 +269,6 @@ class Container:
             if not isinstance(getattr(layer, "params", None), dict):
                 raise TypeError(f"layer {i} ({type(layer).__name__}) has no params dict; call "
                                 "super().__init__() at the start of its __init__")
-        self.epochs_trained = 0         # counted by fit, so repeated calls continue
 
     def __call__(self, x):
         return self.forward(x)
@@ -342,6 +341,10 @@ class Sequential(Container):
     through them in reverse. Parameters are named ``"<index>.<name>"`` (``"0.W"``).
     """
 
+    def __init__(self, layers):
+        super().__init__(layers)
+        self.epochs_trained = 0         # counted by fit, so that repeated calls continue
+
     @property
     def n_in(self):
         for layer in self.layers:
@@ -360,34 +363,41 @@ class Sequential(Container):
 
     def forward(self, x):
         """x: (N, n_in) -> output of the last layer."""
-        inputs = []
+        # In training, each layer's input shape and dtype (and the output's) are kept, so that
+        # backward can say which layer returned a gradient of the wrong shape or dtype.
+        seen = [] if self.training else None
         for layer in self.layers:
-            inputs.append((np.shape(x), getattr(x, "dtype", None)))
+            if seen is not None:
+                seen.append(_shape_and_dtype(x))
             x = layer.forward(x)
-        self._inputs = inputs if self.training else None
+        self._seen = None if seen is None else seen + [_shape_and_dtype(x)]
         return x
 
     def backward(self, dout, input_grad=True):
         """Chain rule through the layers in reverse: each layer maps dL/d(its output)
         to dL/d(its input).  ``input_grad=False`` lets the first layer skip dx."""
+        self._check_gradient(len(self.layers), dout, "backward was given dL/d(output)",
+                             "the loss's gradient must be shaped like the output, in its dtype (a "
+                             "loss that mixes in integer or float64 arrays upcasts it)")
         for i in range(len(self.layers) - 1, -1, -1):
             dout = self.layers[i].backward(dout, input_grad=input_grad or i > 0)
             if input_grad or i > 0:
-                self._check_input_grad(i, dout)
+                self._check_gradient(i, dout, f"layer {i} ({self.layers[i]!r}): backward returned",
+                                     "it must return dL/d(input), shaped like its input, in its "
+                                     "dtype")
         return dout
 
-    def _check_input_grad(self, i, dx):
-        """Layer i's backward returned dL/d(its input): an array shaped like the input it saw,
-        in its dtype. Said here, it names the layer at fault, not the one that receives it."""
-        shape, dtype = (getattr(self, "_inputs", None) or [(None, None)] * len(self.layers))[i]
-        if shape is None:
-            return                      # backward without a training-mode forward: the layer says so
-        layer = self.layers[i]
-        if not isinstance(dx, np.ndarray) or dx.shape != shape or dx.dtype != dtype:
-            got = ("None (did backward forget to return dx?)" if dx is None else
-                   f"shape {np.shape(dx)}, dtype {getattr(dx, 'dtype', type(dx).__name__)}")
-            raise ValueError(f"layer {i} ({layer!r}): backward returned {got}; it must return "
-                             f"dL/d(input), an array of the input's shape {shape} and dtype {dtype}")
+    def _check_gradient(self, i, grad, what, rule):
+        """A gradient arriving at position i (a layer's input, or at len(layers) the output) is
+        shaped like what forward saw there, in its dtype: said here, the error names its maker."""
+        seen = getattr(self, "_seen", None)
+        if seen is None:
+            return                      # no training-mode forward before: the layers say so
+        shape, dtype = seen[i]
+        if not isinstance(grad, np.ndarray) or grad.shape != shape or grad.dtype != dtype:
+            got = ("None (did backward forget to return dx?)" if grad is None else
+                   f"shape {np.shape(grad)}, dtype {getattr(grad, 'dtype', type(grad).__name__)}")
+            raise ValueError(f"{what} {got}, where forward saw shape {shape}, dtype {dtype}; {rule}")
 
     def predict(self, x, batch_size=4096):
         """Forward pass in evaluation mode, in batches (bounded memory), after checking
@@ -469,6 +479,10 @@ class Sequential(Container):
     def __repr__(self):
         inner = ", ".join(repr(layer) for layer in self.layers)
         return f"Sequential([{inner}])"
+
+
+def _shape_and_dtype(x):
+    return np.shape(x), getattr(x, "dtype", None)
 
 
 def leaf_layers(layer):

@@ -53,12 +53,15 @@ class StopTraining(Exception):
 class History:
     """What ``fit`` records, epoch by epoch.
 
-    loss          one value per optimizer step (penalty included)
-    epoch_loss    the mean of each epoch's step losses
-    val_loss      with ``validation_data``: the loss on it after each epoch (penalty included)
-    best_epoch    the epoch (as counted in ``epochs``) with the lowest ``val_loss``
-    epochs        each epoch's number; a model's epochs keep counting over repeated ``fit`` calls
-    stopped       why training ended before its last epoch (early stopping, a callback), or None
+    loss           one value per optimizer step (penalty included)
+    epoch_loss     the mean of each epoch's step losses
+    val_loss       with ``validation_data``: the loss on it after each epoch (penalty included)
+    epochs         each epoch's number, counted from 0 (printed lines count from 1); a model's
+                   count goes on over repeated ``fit`` calls
+    best_epoch     the number (as in ``epochs``) of the epoch with the lowest ``val_loss``
+    stopped        why training ended before its last epoch (early stopping, a callback), or None
+    evaluations    what the callback returned after each epoch
+    epoch_seconds, batch_sizes   of each epoch; ``seconds`` is their total
     """
 
     def __init__(self):
@@ -80,15 +83,18 @@ class History:
 
 def fit(model, loss_fn, optimizer, x, targets, epochs=1, batch_size=32, rng=None, penalty=None,
         validation_data=None, patience=None, restore_best=False, lr_schedule=None, augment=None,
-        callback=None, progress=True, print_epochs=False, stream=None, name="train"):
+        callback=None, progress=True, print_epochs=False, stream=None, name="train",
+        initial_epoch=None):
     """Train ``model`` by mini-batch gradient descent, :func:`train_step` after
     :func:`train_step`; returns a :class:`History`.
 
     x, targets       inputs (N, D) and what ``loss_fn`` compares the output with: an array with
                      N rows, or a tuple of them (e.g. teacher logits and labels). Float data is
                      converted once to the model's dtype.
-    epochs           how many passes over the data. Epochs keep counting over repeated calls
-                     (``model.epochs_trained``): schedules and shuffling continue where they were.
+    epochs           how many passes over the data.
+    initial_epoch    the number of the first epoch (Keras's name). None continues the model's
+                     count (``model.epochs_trained``), so over repeated calls a schedule and a
+                     seeded shuffle go on where they stopped; 0 starts a new count (a new schedule).
     batch_size       an int, or a function ``epoch -> int`` (a growing batch).
     rng              a seed or a ``numpy.random.Generator`` for the shuffling (and ``augment``).
                      A seed gives each epoch its own stream, so the same seed gives the same run,
@@ -110,17 +116,20 @@ def fit(model, loss_fn, optimizer, x, targets, epochs=1, batch_size=32, rng=None
     than predicting a constant warns.
     """
     x, targets, validation_data = check_fit_arguments(
-        model, loss_fn, optimizer, x, targets, epochs, validation_data, patience, restore_best)
+        model, loss_fn, optimizer, x, targets, epochs, penalty, validation_data, patience,
+        restore_best)
     history, display = History(), Display(name, epochs, stream, progress, print_epochs)
     seeds, n, best_state = EpochStreams(rng), len(x), None
-    first = model.epochs_trained
+    first = model.epochs_trained if initial_epoch is None else check_positive(
+        initial_epoch, "initial_epoch", integer=True, allow_zero=True)
     with training_mode(model), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for epoch in range(first, first + epochs):
             size = epoch_batch_size(batch_size, epoch)
             if lr_schedule is not None:
                 optimizer.lr = float(lr_schedule(epoch))
-            shuffle, start, losses = seeds.generator(epoch), time.perf_counter(), []
+            shuffle = seeds.generator(epoch)
             order = shuffle.permutation(n)
+            start, losses = time.perf_counter(), []
             for i in range(0, n, size):
                 idx = order[i:i + size]
                 xb = x[idx] if augment is None else augment(x[idx], shuffle)
@@ -137,7 +146,7 @@ def fit(model, loss_fn, optimizer, x, targets, epochs=1, batch_size=32, rng=None
             history.evaluations.append(run_callback(callback, epoch, model, history))
             display.epoch(history)
             if history.stopped is None and patience is not None and \
-                    len(history.epochs) - 1 - history.epochs.index(history.best_epoch) >= patience:
+                    epoch - history.best_epoch >= patience:
                 history.stopped = f"early stopping: no lower val_loss in {patience} epochs"
             if history.stopped is not None:
                 break
@@ -151,8 +160,8 @@ def fit(model, loss_fn, optimizer, x, targets, epochs=1, batch_size=32, rng=None
 # --- the guards and helpers of fit -----------------------------------------------------------
 
 
-def check_fit_arguments(model, loss_fn, optimizer, x, targets, epochs, validation_data, patience,
-                        restore_best):
+def check_fit_arguments(model, loss_fn, optimizer, x, targets, epochs, penalty, validation_data,
+                        patience, restore_best):
     """Every check ``fit`` makes before its first step; returns x, the targets (a tuple of arrays)
     and the validation data, converted to the model's dtype. Errors name the argument, the
     data's own sizes and the fix."""
@@ -168,11 +177,17 @@ def check_fit_arguments(model, loss_fn, optimizer, x, targets, epochs, validatio
         raise ValueError(f"{held[0]!r} has hold_mask on: every batch would reuse one dropout mask; "
                          "set hold_mask = False before training")
     check_positive(epochs, "epochs", integer=True, allow_zero=True)
+    if penalty is not None and not (callable(penalty) and callable(getattr(penalty, "value", None))):
+        raise TypeError(f"penalty must be an L2Penalty (or an object with value(params) and "
+                        f"__call__(params, grads)), got {type(penalty).__name__}")
     targets = check_targets(targets, x, model, loss_fn, "targets")
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise TypeError("validation_data must be a pair (x_val, targets_val), like x and targets")
         x_val = check_input(validation_data[0], model.n_in, model.dtype, name="validation_data[0]")
+        if len(x_val) == 0:
+            raise ValueError("validation_data[0] is empty: hold out at least one row, or leave "
+                             "validation_data out")
         validation_data = (x_val, check_targets(validation_data[1], x_val, model, loss_fn,
                                                 "validation_data[1]"))
     elif patience is not None or restore_best:
@@ -191,7 +206,7 @@ def check_objects(model, loss_fn, optimizer):
         raise TypeError(f"optimizer is the class {optimizer.__name__}, not an optimizer: create one, "
                         f"e.g. optimizer={optimizer.__name__}(lr=0.01)")
     if hasattr(loss_fn, "step") and callable(optimizer) and not hasattr(optimizer, "step"):
-        raise TypeError(f"loss_fn is an optimizer ({type(loss_fn).__name__}) and optimizer a "
+        raise TypeError(f"loss_fn is an optimizer ({getattr(loss_fn, '__name__', type(loss_fn).__name__)}) and optimizer a "
                         "function: they are swapped; call fit(model, loss_fn, optimizer, x, targets)")
     if not callable(getattr(optimizer, "step", None)):
         raise TypeError(f"optimizer must have a step(params, grads) method (SGD, Adam), got "
@@ -205,6 +220,7 @@ def check_targets(targets, x, model, loss_fn, label):
     """The targets as a tuple of arrays with a row for each row of x, float ones in the model's
     dtype; for the core's own losses, also of the shape that loss needs (with a hint if not)."""
     n = len(x)
+    regression = loss_fn in (mse, distill_logit_mse) or isinstance(loss_fn, WeightedMSE)
     several = isinstance(targets, tuple) or (
         isinstance(targets, list) and targets and all(isinstance(t, np.ndarray) for t in targets))
     checked = []
@@ -214,8 +230,8 @@ def check_targets(targets, x, model, loss_fn, label):
         if t.ndim == 0 or len(t) != n:
             raise ValueError(f"{name} has {len(t) if t.ndim else 0} rows but x has {n}; give one "
                              "target row per sample (several targets go in a tuple)")
-        if t.dtype.kind == "f":
-            t = check_array(t, name, ndim=None, dtype=model.dtype)
+        if t.dtype.kind == "f" or (t.dtype.kind in "iub" and regression):
+            t = check_array(t, name, ndim=None, dtype=model.dtype)      # compared as numbers
         checked.append(t)
     width = output_width(model, x)
     if loss_fn is softmax_cross_entropy and len(checked) == 1:
@@ -225,10 +241,10 @@ def check_targets(targets, x, model, loss_fn, label):
                              "columns of 0 and 1); softmax_cross_entropy takes one integer label "
                              "per row: pass y.argmax(1)")
         checked[0] = check_labels(labels, label, n, width)
-    elif (loss_fn in (mse, distill_logit_mse) or isinstance(loss_fn, WeightedMSE)) \
-            and len(checked) == 1 and checked[0].shape != (n, width):
+    elif regression and len(checked) == 1 and checked[0].shape != (n, width):
+        given = np.asarray(targets[0] if several else targets)
         hint = (" They look like class labels: for classification use softmax_cross_entropy"
-                if checked[0].ndim == 1 and checked[0].dtype.kind in "iub" else "")
+                if given.ndim == 1 and given.dtype.kind in "iub" else "")
         raise ValueError(f"{label} has shape {checked[0].shape} but a squared error compares the "
                          f"model's output, shape ({n}, {width}), element by element.{hint}")
     return tuple(checked)
@@ -285,6 +301,13 @@ def divergence_message(model, optimizer, x, where, first_step):
     """Why the loss is not finite, from what can be seen: the weights, the outputs, the step."""
     lr = getattr(optimizer, "lr", None)
     bad = [k for k, p in model.params.items() if not np.isfinite(p).all()]
+    # The step failed in forward, before its backward: grads still hold the previous step's.
+    bad_grads = [k for k, g in model.grads.items() if not np.isfinite(g).all()]
+    if bad and bad_grads:
+        return (f"{where}, the loss is not finite: parameter {bad[0]} is NaN or infinite since the "
+                f"previous update, whose gradient of {bad_grads[0]} was not finite either. Either "
+                "a backward produced NaN or infinity (0/0, log 0: check a layer of your own with "
+                f"check_layer) or the gradients overflowed: {_ADVICE_LR} (lr now {lr})")
     if bad:
         return (f"{where}, the loss is not finite; parameter {bad[0]} is already NaN or infinite, "
                 f"so the previous update broke it: {_ADVICE_LR} (lr now {lr})")
@@ -399,19 +422,25 @@ def constant_baseline(loss_fn, targets, n_outputs):
 
 def warn_if_no_better_than_constant(model, loss_fn, optimizer, x, targets, penalty, history, name):
     """Warn when training ends no better than the best constant prediction: a run that learned
-    nothing (a learning rate far too large, say) with every number still finite."""
+    nothing (a learning rate far too large, say) with every number still finite. It measures
+    the trained model on the training data (one forward pass): the last epoch's mean loss can
+    hide a last step that broke the model, and includes the epoch's first steps."""
     baseline = constant_baseline(loss_fn, targets, output_width(model, x))
-    # Constant targets (baseline 0) leave nothing to compare with.
-    if not baseline or not history.epoch_loss or history.epoch_loss[-1] <= baseline:
+    if not baseline or not history.loss:      # constant targets (0) leave nothing to compare with
         return
-    # The epoch's mean includes its first steps: measure the trained model before warning.
     final = validation_loss(model, loss_fn, penalty, x, targets)
-    if final > baseline:
-        warnings.warn(f"{name}: the training loss ends at {final:.4g}, above {baseline:.4g}, the "
-                      "loss of always predicting the best constant (the class frequencies, or the "
-                      "targets' mean): the model learned nothing; with lr "
-                      f"{getattr(optimizer, 'lr', None)} the steps may be too large (try a tenth) "
-                      "or too small", RuntimeWarning, stacklevel=3)
+    if final <= baseline:
+        return
+    lr = getattr(optimizer, "lr", None)
+    if final >= history.loss[0]:
+        verdict = (f"the model learned nothing; with lr {lr} the steps may be too large (try a "
+                   "tenth) or too small")
+    else:
+        verdict = (f"the loss fell (from {history.loss[0]:.4g}) but not yet below a constant's: "
+                   f"train longer, change the rate (lr {lr}) or standardise the targets")
+    warnings.warn(f"{name}: the training loss ends at {final:.4g}, above {baseline:.4g}, the loss "
+                  "of always predicting the best constant (the class frequencies, or the targets' "
+                  f"mean): {verdict}", RuntimeWarning, stacklevel=3)
 
 
 class Display:
@@ -467,7 +496,14 @@ def cosine_schedule(lr, epochs):
     """Learning rate for ``fit``'s ``lr_schedule``: lr (1 + cos(pi e / epochs)) / 2 at epoch e,
     from ``lr`` down towards 0 (Loshchilov and Hutter, 2017, without restarts)."""
     lr, epochs = check_positive(lr, "lr"), check_positive(epochs, "epochs", integer=True)
-    return lambda epoch: 0.5 * lr * (1 + np.cos(np.pi * epoch / epochs))
+
+    def schedule(epoch):
+        if not 0 <= epoch < epochs:       # past its end the cosine would rise again
+            raise ValueError(f"this cosine schedule covers epochs 0..{epochs - 1}, asked for epoch "
+                             f"{epoch}; a model trained before continues its epoch count: pass "
+                             "fit(..., initial_epoch=0) to start a new one")
+        return 0.5 * lr * (1 + np.cos(np.pi * epoch / epochs))
+    return schedule
 
 
 def predict_classes(model, x, batch_size=4096):

@@ -255,3 +255,84 @@ def test_every_model_says_not_fitted_the_same_way():
     for predict in unfitted:
         with pytest.raises(NotFittedError, match="not fitted"):
             predict(x)
+
+
+def test_integer_regression_targets_are_numbers_and_a_loss_that_upcasts_is_named():
+    x, y = moons()
+    model = mlp([2, 8, 2], rng=0)
+    fit(model, mse, SGD(0.1), x, np.eye(2, dtype=int)[y], epochs=3, rng=0, progress=False)
+
+    def float64_mse(output, target):           # a student's loss whose gradient is float64
+        diff = output.astype(np.float64) - target
+        return float(np.mean(diff ** 2)), 2 * diff / diff.size
+
+    with pytest.raises(ValueError, match="backward was given dL/d\\(output\\).*dtype float64.*loss"):
+        fit(model, float64_mse, SGD(0.1), x, np.eye(2)[y], progress=False)
+
+
+def test_a_penalty_that_is_not_an_l2_penalty_object_is_refused():
+    x, y = moons()
+    with pytest.raises(TypeError, match="penalty must be an L2Penalty"):
+        fit(mlp([2, 4, 2], rng=0), softmax_cross_entropy, SGD(0.1), x, y,
+            penalty=lambda params, grads: 0.0)
+
+
+def test_an_empty_validation_set_is_refused_before_training():
+    x, y = moons()
+    with pytest.raises(ValueError, match="validation_data\\[0\\] is empty"):
+        fit(mlp([2, 4, 2], rng=0), softmax_cross_entropy, SGD(0.1), x, y,
+            validation_data=(x[:0], y[:0]))
+
+
+def test_initial_epoch_zero_starts_a_new_count_and_a_schedule_refuses_to_run_past_its_end():
+    x, y = moons()
+    model = mlp([2, 8, 2], rng=0)
+    fit(model, softmax_cross_entropy, SGD(0.1), x, y, epochs=3, rng=0, progress=False)
+    with pytest.raises(ValueError, match="covers epochs 0..1, asked for epoch 3.*initial_epoch=0"):
+        fit(model, softmax_cross_entropy, SGD(0.1), x, y, epochs=2, rng=0, progress=False,
+            lr_schedule=cosine_schedule(0.1, 2))
+    optimizer = SGD(0.1)
+    history = fit(model, softmax_cross_entropy, optimizer, x, y, epochs=2, rng=0, progress=False,
+                  lr_schedule=cosine_schedule(0.1, 2), initial_epoch=0)
+    assert history.epochs == [0, 1] and np.isclose(optimizer.lr, cosine_schedule(0.1, 2)(1))
+
+
+class NaNInBackward(Layer):
+    """A student's layer whose backward divides 0 by 0."""
+
+    def forward(self, x):
+        return x
+
+    def backward(self, dout, input_grad=True):
+        return dout * (0 * dout) / (0 * dout)
+
+
+def test_a_nan_made_by_a_backward_is_not_blamed_on_the_learning_rate_alone():
+    x, y = moons()
+    model = Sequential([Dense(2, 4, rng=0), NaNInBackward(), Dense(4, 2, rng=1)])
+    with pytest.raises(NumericalError, match="a backward produced NaN or infinity.*check_layer"):
+        fit(model, softmax_cross_entropy, SGD(0.1), x, y, progress=False)
+
+
+def test_a_last_step_that_breaks_the_model_still_warns():
+    class Sabotage(SGD):                   # trains well, then ruins the model at the very end
+        def step(self, params, grads):
+            super().step(params, grads)
+            self.steps = getattr(self, "steps", 0) + 1
+            if self.steps == 70:
+                for p in params.values():
+                    p *= -30.0
+
+    x, y = moons(200)
+    with pytest.warns(RuntimeWarning, match="learned nothing|not yet below"):
+        fit(mlp([2, 16, 2], rng=0), softmax_cross_entropy, Sabotage(0.1, momentum=0.9), x, y,
+            epochs=10, batch_size=32, rng=0, progress=False)
+
+
+def test_a_run_that_learns_but_not_enough_is_told_so_not_that_it_learned_nothing():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((400, 2)).astype(np.float32)
+    y = (rng.random(400) < 0.05).astype(int)       # 5% positives: a constant is hard to beat
+    with pytest.warns(RuntimeWarning, match="the loss fell .* but not yet below"):
+        fit(mlp([2, 8, 2], rng=3), softmax_cross_entropy, Adam(1e-3), x, y, epochs=2,
+            batch_size=32, rng=0, progress=False)
