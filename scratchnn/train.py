@@ -16,7 +16,7 @@ import numpy as np
 
 from .checks import (NonFiniteError, NumericalError, check_array, check_labels, check_positive)
 from .layers import check_input, leaf_layers
-from .losses import WeightedMSE, distill_logit_mse, mse, softmax_cross_entropy
+from .losses import SoftTargetLoss, WeightedMSE, distill_logit_mse, mse, softmax_cross_entropy
 
 
 def train_step(model, loss_fn, optimizer, x, *targets, penalty=None):
@@ -235,12 +235,9 @@ def check_targets(targets, x, model, loss_fn, label):
         checked.append(t)
     width = output_width(model, x)
     if loss_fn is softmax_cross_entropy and len(checked) == 1:
-        labels = checked[0]
-        if labels.ndim == 2 and labels.shape[1] > 1 and np.isin(labels, (0, 1)).all():
-            raise ValueError(f"{label} look one-hot ({labels.shape[0]} rows x {labels.shape[1]} "
-                             "columns of 0 and 1); softmax_cross_entropy takes one integer label "
-                             "per row: pass y.argmax(1)")
-        checked[0] = check_labels(labels, label, n, width)
+        checked[0] = class_labels(checked[0], label, n, width)
+    elif isinstance(loss_fn, SoftTargetLoss) and len(checked) == 2:     # (teacher logits, labels)
+        checked[1] = class_labels(checked[1], f"{label}[1]", n, width)
     elif regression and len(checked) == 1 and checked[0].shape != (n, width):
         given = np.asarray(targets[0] if several else targets)
         hint = (" They look like class labels: for classification use softmax_cross_entropy"
@@ -248,6 +245,14 @@ def check_targets(targets, x, model, loss_fn, label):
         raise ValueError(f"{label} has shape {checked[0].shape} but a squared error compares the "
                          f"model's output, shape ({n}, {width}), element by element.{hint}")
     return tuple(checked)
+
+
+def class_labels(labels, name, n, n_classes):
+    """Integer labels, one per row (with a hint when they come one-hot)."""
+    if labels.ndim == 2 and labels.shape[1] > 1 and np.isin(labels, (0, 1)).all():
+        raise ValueError(f"{name} look one-hot ({labels.shape[0]} rows x {labels.shape[1]} columns "
+                         "of 0 and 1); the loss takes one integer label per row: pass y.argmax(1)")
+    return check_labels(labels, name, n, n_classes)
 
 
 def output_width(model, x):

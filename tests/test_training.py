@@ -136,6 +136,14 @@ def test_one_hot_labels_are_named_with_the_datas_own_size_and_the_fix():
             batch_size=32)
 
 
+def test_one_hot_labels_beside_teacher_logits_are_named_too():
+    from scratchnn import SoftTargetLoss
+    x, y = moons(200)
+    teacher_logits = np.zeros((200, 2), np.float32)
+    with pytest.raises(ValueError, match=r"targets\[1\] look one-hot \(200 rows"):
+        fit(mlp([2, 4, 2], rng=0), SoftTargetLoss(), SGD(0.1), x, (teacher_logits, np.eye(2)[y]))
+
+
 def test_integer_labels_into_a_squared_error_point_to_cross_entropy():
     x, y = moons(200)
     with pytest.raises(ValueError, match=r"shape \(200,\).*\(200, 2\).*softmax_cross_entropy"):
