@@ -1,6 +1,7 @@
 """What the demos share: command-line options, seeds, figure saving, printing of numbers."""
 
 import argparse
+import multiprocessing
 import os
 from pathlib import Path
 
@@ -26,6 +27,16 @@ def small_seeds(seed, n, quick):
     if n < 1:
         raise ValueError(f"--seeds must be at least 1, got {n}")
     return list(range(seed, seed + n))
+
+
+def map_seeds(one_seed, arguments):
+    """``one_seed(*args)`` for each tuple of ``arguments`` (one per seed), in worker processes,
+    one per core: the seeds are independent, so the numbers are those of a plain loop, sooner."""
+    workers = min(len(arguments), os.cpu_count() or 1)
+    if workers == 1:
+        return [one_seed(*args) for args in arguments]
+    with multiprocessing.Pool(workers) as pool:
+        return pool.starmap(one_seed, arguments)
 
 
 def count_seeds(n):

@@ -78,12 +78,15 @@ def distill(student, teacher, loss_fn, x, y, settings, lr, batches, verbose=True
     """Train ``student`` to imitate ``teacher``; returns the loss of each step.
 
     loss_fn(student_logits, teacher_logits[, labels]); ``y=None``: a loss without labels.
-    The teacher only predicts (in evaluation mode: no dropout) and is never given to the
-    optimizer, so nothing here can change it.
+    The teacher only predicts (in evaluation mode: no dropout, its full output) and is never
+    given to the optimizer, so nothing here can change it.
     """
     epochs, size, shift = settings["student_epochs"], settings["batch"], jitter(settings)
     optimizer, losses = make_optimizer(settings, lr), []
     schedule = cosine_schedule(lr, epochs) if settings["cosine"] else None
+    # The teacher's logits of every training image, once, when the images never change; when
+    # each batch is shifted, the teacher must see the shifted batch, so they come per batch.
+    all_logits = teacher.predict(x) if shift is None else None
     student.train()
     for epoch in range(epochs):
         if schedule is not None:
@@ -93,7 +96,7 @@ def distill(student, teacher, loss_fn, x, y, settings, lr, batches, verbose=True
         for i in range(0, len(x), size):
             idx = order[i:i + size]
             xb = x[idx] if shift is None else shift(x[idx], rng)    # shifted once, for both
-            teacher_logits = teacher.predict(xb)                    # the full teacher, no dropout
+            teacher_logits = all_logits[idx] if shift is None else teacher.predict(xb)
             targets = (teacher_logits,) if y is None else (teacher_logits, y[idx])
             # one step: the student's forward, the loss, backward, the update
             losses.append(train_step(student, loss_fn, optimizer, xb, *targets))

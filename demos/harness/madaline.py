@@ -5,7 +5,8 @@ import math
 from fractions import Fraction
 
 from demos import madaline as homework
-from demos._common import pct, pct_spread, plt, save, seed_range, small_seeds, strip_plot
+from demos._common import (map_seeds, pct, pct_spread, plt, save, seed_range, small_seeds,
+                           strip_plot)
 from demos.harness import and_list
 from demos.schema import NotReported, Row, count, spread
 
@@ -80,7 +81,7 @@ def one_seed(settings, seed, out=None):
 def run(out="results", quick=False, seed=0, seeds=None):
     seeds = small_seeds(seed, seeds, quick)
     settings = {**homework.COURSE, **QUICK} if quick else homework.COURSE
-    results = [one_seed(settings, s, out if s == seeds[0] else None) for s in seeds]
+    results = map_seeds(one_seed, [(settings, s, out if s == seeds[0] else None) for s in seeds])
     per_seed = [r["numbers"] for r in results]
     numbers = {"seeds": seeds, "n_samples": settings["n_samples"], "noise": settings["noise"],
                "lr": settings["lr"], "max_epochs": settings["max_epochs"],
