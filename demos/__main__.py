@@ -1,7 +1,7 @@
 """Run the whole course, or some of its studies, and write a report.
 
     python -m demos                      # all five studies, course settings, into results/
-    python -m demos --quick              # a fast version of everything (under a minute)
+    python -m demos --quick              # a fast version of everything (small data, few epochs)
     python -m demos --preset tuned       # also the tuned presets of the two MNIST studies
     python -m demos autoencoder --preset ablation   # each tuned change measured on validation
     python -m demos madaline adaline     # only these studies

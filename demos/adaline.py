@@ -153,5 +153,5 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", default="results", help="folder for figures (default: results)")
     parser.add_argument("--seed", type=int, default=0, help="the seed (default 0)")
-    args = parser.parse_args()
+    args, _ = parser.parse_known_args()     # an editor running this cell passes its own too
     print_numbers("Adaline", study(COURSE, args.seed, args.out)["numbers"])

@@ -288,7 +288,7 @@ if __name__ == "__main__":
     parser.add_argument("--out", default="results", help="folder for figures (default: results)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data-dir", default=None, help="folder with the MNIST IDX files")
-    args = parser.parse_args()
+    args, _ = parser.parse_known_args()     # an editor running this cell passes its own too
     numbers, _ = study(COURSE, args.seed, args.out, data_dir=args.data_dir)
     for what in ("raw", "encoded"):     # k-means on raw pixels, on codes: test scores
         print(what, numbers[what]["test"])

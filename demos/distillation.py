@@ -39,7 +39,7 @@ STUDENTS = ("student", "student_kd_mse", "student_kd_soft")
 # validation and scales every pixel to [0, 1] with the training images' constants.
 def load_data(seed, data=None, quick=False):
     """The split (x_train, y_train, x_val, y_val, x_test, y_test: float32 rows of 784 pixels
-    and integer labels; ``quick``: 3,000 / 500 / 1,000 images) and the seed's streams for the
+    and integer labels; ``quick``: 2,500 / 500 / 1,000 images) and the seed's streams for the
     teacher's and the students' initial weights and for the order of the batches."""
     split, model_seq = mnist_seed_split(data if data is not None else load_mnist(), seed, quick)
     return split, dict(zip(("teacher", "students", "batches"), model_seq.spawn(3)))
@@ -266,6 +266,6 @@ if __name__ == "__main__":
     parser.add_argument("--out", default="results", help="folder for the figures")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data-dir", help="folder with MNIST's four files (default: the cache)")
-    args = parser.parse_args()
+    args, _ = parser.parse_known_args()     # an editor running this cell passes its own too
     numbers, _ = study(COURSE, args.seed, args.out, data=load_mnist(data_dir=args.data_dir))
     print_numbers("Teacher, student and knowledge distillation", numbers)

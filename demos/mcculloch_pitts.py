@@ -109,4 +109,4 @@ def study(out="results"):
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", default="results", help="folder for figures (default: results)")
-    print_numbers("McCulloch–Pitts", study(parser.parse_args().out)["numbers"])
+    print_numbers("McCulloch–Pitts", study(parser.parse_known_args()[0].out)["numbers"])

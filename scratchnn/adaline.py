@@ -237,7 +237,7 @@ class Madaline:
     def mri_step(self, xi, ti):
         """Rule MRI on one sample; returns the largest weight change (0 if y == t)."""
         z_in = xi @ self.W + self.b
-        if self.output(_sign(z_in)) == ti:
+        if (z_in.max() >= 0) == (ti == 1):       # the OR fires iff some unit does: y == t
             return 0.0
         if ti == 1:
             units = [int(np.argmin(np.abs(z_in)))]

@@ -125,7 +125,7 @@ class KMeans:
 
     def _check_distinct(self, x):
         """A ValueError if x has fewer distinct points than clusters. Called only when the
-        seeding ran short of new points: the exact count sorts x (about 3 s on MNIST)."""
+        seeding ran short of new points: the exact count sorts x, which is slow on large data."""
         distinct = len(np.unique(x, axis=0))
         if distinct < self.n_clusters:
             raise ValueError(f"x has only {distinct} distinct points; k-means cannot form "

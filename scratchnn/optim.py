@@ -118,8 +118,7 @@ class Adam(Optimizer):
             p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
 
     # --- speed device -------------------------------------------------------------------
-    # The plain ``step`` above allocates seven model-sized temporaries per step; for the
-    # course's autoencoder (0.94 M parameters) that costs about a tenth of its training time.
+    # The plain ``step`` above allocates seven temporaries the size of the parameter per step.
     # ``step_in_place`` does the same arithmetic through one scratch array per parameter;
     # ``step`` hands over to it unless ``Adam(in_place=False)``. tests/test_extending.py checks
     # that both give the same parameters after 100 steps.

@@ -60,6 +60,18 @@ def test_quick_run_writes_report_json_and_figures(quick_run):
     assert "one seed" in report and "seeds 0–2 (3 seeds)" in report
 
 
+def test_the_small_studies_prose_is_short_enough_to_read(quick_run):
+    """At most 700 words of prose for the three small studies, and each opens in at most four
+    sentences (a report that speaks to a student first)."""
+    _, out = quick_run
+    results = json.loads((out / "results.json").read_text())
+    texts = [results[name]["course"]["text"] for name in ("mcculloch_pitts", "adaline", "madaline")]
+    assert sum(len(text.split()) for text in texts) <= 700
+    for text in texts:
+        opening = text.split("\n\n")[0]
+        assert opening.count(". ") + 1 <= 4, opening
+
+
 def test_every_declared_row_is_in_the_results(quick_run):
     """The schema and the studies agree: each row's key holds a value the row can show."""
     _, out = quick_run

@@ -242,7 +242,7 @@ def test_the_text_follows_the_numbers_and_a_collapse_is_said(tiny_study):
     # One seed beside the literature's mean of 10 runs, and seed 0 is not held out: said.
     assert "one seed's figures" in opening and "mean of Guo's 10 runs" in opening
     assert "not a held-out seed" in opening
-    assert len([s for s in opening.split(". ") if s]) <= 5
+    assert len([s for s in opening.split(". ") if s]) <= 4
     best = {**numbers, "codes": "best", "codes_validation_ari": {"raw": spread([0.4]),
                                                                   "unit": spread([0.5])},
             "codes_chosen": {"unit": 1}}

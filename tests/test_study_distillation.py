@@ -304,5 +304,5 @@ def test_captions_name_the_preset_and_the_seed():
     files = {"teacher_loss": "t.png", "student_losses": "s.png", "confusion": "c.png",
              "rescued": "r.png", "omitted": "o.png"}
     for preset, words in (("course", "course settings, seed 3"), ("tuned", "tuned preset, seed 3")):
-        for _, caption in harness.captions(files, preset, 3, "student_kd_soft", "digit", "3"):
+        for _, caption in harness.captions(files, preset, False, 3, "student_kd_soft", "digit", "3"):
             assert words in caption

@@ -108,7 +108,8 @@ def run(out="results", quick=False, seed=0, seeds=None):
         numbers[task]["final_error"] = numbers[task]["errors"][best]
         numbers[task]["least_squares_error"] = numbers["conventions"][best][f"{task}_floor"]
 
-    first = f"course settings, seed {seeds[0]}"
+    settings_words = "course settings" + (" shortened by --quick" if quick else "")
+    first = f"{settings_words}, seed {seeds[0]}"
     captions = [
         "Iris scatter matrix: Setosa stands apart on the petal features; Versicolor lies "
         "between the other two.",
@@ -117,11 +118,11 @@ def run(out="results", quick=False, seed=0, seeds=None):
         f"Decision line (net = 0) of an Adaline trained on the two petal features alone "
         f"({first}); the side shaded in a species' colour is classified as that species."]
     figures = list(zip(results[0]["figures"], captions))
-    figures.append(conventions_plot(numbers, out))
+    figures.append(conventions_plot(numbers, out, settings_words))
     return {"numbers": numbers, "figures": figures, "text": describe(numbers)}
 
 
-def conventions_plot(numbers, out):
+def conventions_plot(numbers, out, settings_words):
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
     for ax, task in zip(axes, TASKS):
         groups = [(SHORT[name].replace(", raw", ",\nraw"), numbers[task]["errors"][name]["values"], None)
@@ -138,9 +139,10 @@ def conventions_plot(numbers, out):
         ax.legend(frameon=False, fontsize=7)
     fig.tight_layout()
     return (save(fig, out, "adaline_error_conventions.png"),
-            f"Course settings, {seed_range(numbers['seeds'])}: the same trained units' final "
-            "error in five conventions (one dot a seed), each convention's least-squares "
-            "minimum (dotted) and the course's figure (red).")
+            f"{settings_words.capitalize()}, {seed_range(numbers['seeds'])}: the final error "
+            "of the trained units in five conventions (one dot a seed; the last, in raw cm, of "
+            "units trained on the unscaled features), each convention's least-squares minimum "
+            "(dotted) and the course's figure (red).")
 
 
 def describe(n):
@@ -148,7 +150,8 @@ def describe(n):
     s, v = n["setosa"], n["versicolor"]
     best, conv = n["closest_convention"], n["conventions"]
     opening = (
-        "Adaline, one linear unit trained by the delta rule, learned each Iris species against "
+        "Adaline, one linear unit (net = w·x + b) trained by the delta rule (w += lr (t − net) x "
+        "after each flower, target t = ±1), learned each Iris species against "
         f"the other two, over {seed_range(n['seeds'])}. Its final error is "
         f"{s['final_error']['mean']:.2f} (Setosa) and {v['final_error']['mean']:.2f} (Versicolor) "
         f"against the course's ≈ {COURSE_ERROR['setosa']:.0f} and "
@@ -160,8 +163,8 @@ def describe(n):
         opening += (
             " The lesson: the rule minimises the squared error of the linear output, not the "
             "mistakes; even its minimum, the least-squares line, gets only "
-            f"{pct(v['least_squares_accuracy'])} of Versicolor right, as Versicolor lies between "
-            "the other two species.")
+            f"{pct(v['least_squares_accuracy'])} of Versicolor right: Versicolor lies between "
+            "the other two.")
     else:
         opening += (" The lesson: the rule minimises the squared error of the linear output; "
                     "here its minimum, the least-squares line, separates both species.")
@@ -171,12 +174,12 @@ def describe(n):
         if course < floor:
             floors.append(f" Its ≈ {course:.0f} for {task.capitalize()} is below the closest "
                           f"convention's least-squares minimum, {floor:.2f}, which no linear "
-                          "unit goes under: it was measured on other data or another way.")
+                          "unit goes under: the course measured it on other data or otherwise.")
     return "\n".join([
         opening,
         "",
         f"Online delta rule (rate {n['learning_rate']:g}, at most {n['epochs_limit']} epochs) on "
-        "standardised features (mean 0, sd 1 each); seed s draws the initial weights, sample "
+        "standardised features (mean 0, sd 1); seed s draws the initial weights, sample "
         "order and held-out split. A second unit, trained on "
         f"{n['n_samples'] - n['heldout']} flowers, classifies {pct_spread(s['heldout_accuracy'])} "
         f"for Setosa and {pct_spread(v['heldout_accuracy'])} for Versicolor of the other "

@@ -198,7 +198,7 @@ def run(out="results", quick=False, seed=0, preset="course", dataset="mnist", da
         per_seed.append(result_numbers(n, cfg, sizes["train"], time.perf_counter() - start))
         figures = files if figures is None else figures
     numbers = combined(per_seed)
-    numbers.update(seeds=seed_list, preset=preset, dataset=dataset, sizes=sizes,
+    numbers.update(seeds=seed_list, preset=preset, quick=quick, dataset=dataset, sizes=sizes,
                    epochs=cfg["epochs"], n_init=cfg["n_init"], codes=cfg["codes"], lr=cfg["lr"],
                    lr_decay=cfg["lr_decay"], model=cfg["model"], loss=cfg["loss"],
                    input_dropout=cfg["input_dropout"], gain=cfg["gain"])
@@ -252,7 +252,8 @@ def train_codes(cfg, x, y, streams, verbose):
 
 
 def preset_words(n):
-    return "Course settings" if n["preset"] == "course" else "Tuned preset"
+    words = "Course settings" if n["preset"] == "course" else "Tuned preset"
+    return words + (" shortened by --quick" if n.get("quick") else "")
 
 
 def captions(n):

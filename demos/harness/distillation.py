@@ -38,6 +38,11 @@ PRESETS = {
                   teacher_dropout=0.3, jitter=2),
 }
 PRESET_WORDS = {"course": "course settings", "tuned": "tuned preset"}
+
+
+def preset_words(preset, quick):
+    """'course settings' or 'tuned preset', and whether --quick shortened them."""
+    return PRESET_WORDS[preset] + (" shortened by --quick" if quick else "")
 # From the course's settings to the tuned ones, one change at a time (each on the last).
 ABLATION = [
     ("course", "the course's settings", {}),
@@ -241,9 +246,9 @@ def omitted_figure(split, pred, digit, names, out, tag, per_row=10):
 # --------------------------------------------------------------------------- runs
 
 
-def captions(files, preset, seed, best, word, omitted_name=None):
+def captions(files, preset, quick, seed, best, word, omitted_name=None):
     """Each figure file with its caption, which names the preset and the seed it shows."""
-    where = f"{PRESET_WORDS[preset]}, seed {seed}"
+    where = f"{preset_words(preset, quick)}, seed {seed}"
     text = {
         "examples": "One training image of each class.",
         "histograms": "How many images of each class the training and test sets hold.",
@@ -290,7 +295,7 @@ def run(out="results", quick=False, seed=0, preset="course", dataset="mnist", da
                 art["files"]["omitted"] = omitted_figure(art["split"], corrected, omit, names,
                                                          out, f"{prefix}_{preset}")
         if s == seed:
-            figures = captions(art["files"], preset, s, art["best"], item_word(dataset),
+            figures = captions(art["files"], preset, quick, s, art["best"], item_word(dataset),
                                names[omit])
             sizes = {"train": len(art["split"]["y_train"]),
                      "validation": len(art["split"]["y_val"]),
@@ -302,8 +307,8 @@ def run(out="results", quick=False, seed=0, preset="course", dataset="mnist", da
     numbers = combine_seeds(per_seed)
     numbers["best_distilled"]["chosen"] = chosen
     numbers["teacher_unchanged_by_distillation"] = unchanged
-    numbers.update(seeds=seed_list, preset=preset, dataset=dataset, sizes=sizes, settings=cfg,
-                   distillation={"temperature": TEMPERATURE, "alpha": ALPHA})
+    numbers.update(seeds=seed_list, preset=preset, quick=quick, dataset=dataset, sizes=sizes,
+                   settings=cfg, distillation={"temperature": TEMPERATURE, "alpha": ALPHA})
     return {"numbers": numbers, "figures": figures, "text": describe(numbers)}
 
 
@@ -411,14 +416,15 @@ def describe_opening(n):
         return shown + (f" ({course_text})" if course else "")
 
     which = PLAIN_NAMES[best] if best else "is not the same one in every seed"
-    teacher = acc("teacher", f"the course: {pct(COURSE_ACCURACY['teacher'])}")
+    teacher = acc("teacher", "the course, which scored test images left unscaled, 255 times "
+                  f"brighter than those it trained on: {pct(COURSE_ACCURACY['teacher'])}")
     student = acc("student", f"the course: {pct(COURSE_ACCURACY['student'])}")
     distilled = acc("best_distilled", "the course, whose distilled student copied the logits: "
                     f"{pct(COURSE_ACCURACY['student_kd_mse'])}")
     return (
         f"Knowledge distillation trains a small network, the student, to imitate a large one, "
         f"the teacher, instead of learning from the labels alone; here on "
-        f"{DATASET_NAMES[n['dataset']]} with the {PRESET_WORDS[n['preset']]}, "
+        f"{DATASET_NAMES[n['dataset']]} with the {preset_words(n['preset'], n.get('quick', False))}, "
         f"{seed_range(n['seeds'])}. On the test images the teacher is right on {teacher} and the "
         f"student trained on the labels alone on {student}. Of the two distilled students, the "
         f"one chosen on the validation images ({n['sizes']['validation']:,} training images "
@@ -472,7 +478,7 @@ def describe_settings(n):
                    "gradients of their squared error)" if cfg["kd_mse_lr"] < cfg["lr"] else "")
                 + (", decayed alike" if cfg["cosine"] else ""))
     return (
-        f"Settings ({PRESET_WORDS[n['preset']]}). {sizes['train']:,} training images, "
+        f"Settings ({preset_words(n['preset'], n.get('quick', False))}). {sizes['train']:,} training images, "
         f"{sizes['validation']:,} held out of the training set for validation, "
         f"{sizes['test']:,} test images; pixels scaled to [0, 1] with the training images' "
         f"constants, the same map for all three. {optimizer[0].upper() + optimizer[1:]}, "

@@ -100,16 +100,17 @@ def run(out="results", quick=False, seed=0, seeds=None):
     numbers["mlp"] = {key: spread([r["mlp"][key] for r in per_seed]) for key in per_seed[0]["mlp"]}
 
     train = numbers["sizes"]["train"]
-    figures = [(file, f"Course settings, seed {seeds[0]}: Madaline {rule} with "
+    settings_words = "Course settings" + (" shortened by --quick" if quick else "")
+    figures = [(file, f"{settings_words}, seed {seeds[0]}: Madaline {rule} with "
                       f"{and_list([str(h) for h in HIDDEN])} hidden Adalines trained on the "
                       f"{train} training samples; orange is class 0, blue class 1, for regions "
                       "and dots alike.")
                for file, rule in zip(results[0]["figures"], RULES)]
-    figures.append(spread_plot(numbers, out))
+    figures.append(spread_plot(numbers, out, settings_words))
     return {"numbers": numbers, "figures": figures, "text": describe(numbers)}
 
 
-def spread_plot(numbers, out):
+def spread_plot(numbers, out, settings_words):
     groups = []
     for rule in RULES:
         for h in HIDDEN:
@@ -123,9 +124,9 @@ def spread_plot(numbers, out):
     strip_plot(ax, groups, "test accuracy")
     ax.set_title(f"Test accuracy on two moons, {seed_range(numbers['seeds'])}")
     return (save(fig, out, "madaline_seeds.png"),
-            f"Course settings, {seed_range(numbers['seeds'])}: test accuracy of every seed (dots) "
+            f"{settings_words}, {seed_range(numbers['seeds'])}: test accuracy of every seed (dots) "
             "and their mean (bar), for each rule and width, the width chosen on validation, and "
-            "the backprop MLP; red: the course's single run.")
+            "the MLP trained by backpropagation; red: the course's single run.")
 
 
 def fits_test_set(accuracy, n_test):
@@ -162,8 +163,8 @@ def _against_course(n):
         text = "This run's seeds do not vary, so the course's MRI figures cannot be placed in sd."
     else:
         text = ("The course's MRI figures lie " + and_list([f"{z:+.1f}" for z, _ in zs.values()])
-                + f" sd ({and_list([str(h) for h in zs])} hidden) from this run's means. A change "
-                f"of seed rarely moves a figure more than {FAR:g} sd: "
+                + f" sd ({and_list([str(h) for h in zs])} hidden) from this run's means; a seed "
+                f"rarely lands over {FAR:g} sd away: "
                 + and_list([f"{and_list(widths)} hidden lie{'s' if len(widths) == 1 else ''} "
                             f"{verdict}" for verdict, widths in by_verdict.items()]) + ".")
     figures = sorted(set(COURSE_MRI_ACCURACY.values()))
@@ -186,19 +187,20 @@ def describe(n):
               "the OR of a few straight lines wraps these moons as well as backpropagation.")
     lines = [
         "Madaline (hidden Adalines whose OR is the output) learned two interleaved moons with "
-        f"rules MRI and MRII, over {seed_range(n['seeds'])}. With "
+        f"Madaline Rules I and II (MRI, MRII), over {seed_range(n['seeds'])}. With "
         f"{and_list([str(h) for h in HIDDEN])} hidden units MRI's test accuracy is "
         + and_list([pct_spread(mri[str(h)]["test_accuracy"]) for h in HIDDEN])
-        + " (mean ± sd, the standard deviation over seeds) against the course's single runs' "
+        + " (mean ± sd, the standard deviation) against the course's single runs' "
         + and_list([pct(COURSE_MRI_ACCURACY[h]) for h in HIDDEN]) + "; MRII, its width chosen "
-        f"on validation data, reaches {pct_spread(mrii['chosen']['test_accuracy'])}, a backprop "
-        f"2-16-2 network (not in the course) {pct_spread(n['mlp']['test_accuracy'])}. "
+        f"on validation data, reaches {pct_spread(mrii['chosen']['test_accuracy'])}, a 2-16-2 "
+        f"network trained by backpropagation (not in the course) "
+        f"{pct_spread(n['mlp']['test_accuracy'])}. "
         "The lesson: " + lesson,
         "",
         f"{n['n_samples']} samples, noise {n['noise']:g}: {sizes['test']} for testing; of the "
         f"other {sizes['train']}, each width is trained on {sizes['fit']}, chosen on "
-        f"{sizes['validation']} (validation), then retrained on all {sizes['train']}. Seed s "
-        "draws the moons, splits, weights and sample order.",
+        f"{sizes['validation']} (validation), then retrained on all {sizes['train']}; each seed "
+        "draws its own moons.",
         "",
     ]
     runs = k * len(HIDDEN)
@@ -220,5 +222,5 @@ def describe(n):
             f"MRII stalled in {stalled} of {runs} runs: no trial flip was kept for three epochs, "
             "with "
             f"{min(s['min'] for s in left):.0f} to {max(s['max'] for s in left):.0f} of "
-            f"{sizes['train']} samples wrong: a dead end, not convergence.", ""]
+            f"{sizes['train']} samples wrong: not convergence.", ""]
     return "\n".join(lines + [_against_course(n)])

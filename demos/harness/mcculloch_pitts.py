@@ -49,7 +49,7 @@ def describe(n):
               "left for 'no digit'." if fires else "a second layer saves parameters.")
     return "\n".join([
         "Two McCulloch–Pitts networks with hand-set weights were checked on all "
-        f"{others + len(homework.DIGITS)} patterns of a 7-segment display. The one-layer net "
+        f"{others + len(homework.DIGITS)} 7-segment patterns. The one-layer net "
         f"({_params(n, 'one_layer_params')}) fires its own output alone for "
         f"{n['one_layer_digits_correct']} of the 4 digits 6-9 and for "
         f"{loud or 'none'} of the {others} other patterns. The two-layer net "
@@ -59,5 +59,5 @@ def describe(n):
         "A one-layer unit is a template: +1 on its digit's segments, -1 elsewhere, threshold = "
         "its number of lit segments. The two-layer net codes each digit in two hidden bits "
         "(f AND b, e AND c); of the other patterns, " + and_list(map(str, per_output.values()))
-        + " fire outputs " + and_list(per_output) + ", in that order.",
+        + " fire outputs " + and_list(per_output) + ", respectively.",
     ])
