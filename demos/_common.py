@@ -221,23 +221,6 @@ def cumulative_steps(start, changes):
     return steps
 
 
-def over_seeds(data, seeds, quick, measure):
-    """``measure(split, model_seq, seed)`` for each seed's split; returns the per-seed numbers
-    and the first seed's ``(split, artefacts)``, which the figures show."""
-    per_seed, first = [], None
-    for seed in seeds:
-        split, model_seq = mnist_seed_split(data, seed, quick)
-        numbers, artefacts = measure(split, model_seq, seed)
-        per_seed.append(numbers)
-        first = first or (split, artefacts)
-    return per_seed, first
-
-
-def split_sizes(split):
-    return {"train": len(split["y_train"]), "validation": len(split["y_val"]),
-            "test": len(split["y_test"])}
-
-
 DATASET_NAMES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
 
 

@@ -462,8 +462,10 @@ class Display:
         self.start, self.last, self.width = time.perf_counter(), 0.0, 0
 
     def step(self, epoch, step, n_steps, loss):
+        if not self.live:
+            return
         now = time.perf_counter()
-        if not self.live or (now - self.last < 0.1 and step < n_steps):
+        if now - self.last < 0.1 and step < n_steps:     # at most ten redraws a second
             return
         self.last, elapsed = now, now - self.start
         done = (epoch + step / n_steps) / self.epochs
