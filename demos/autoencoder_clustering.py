@@ -14,8 +14,8 @@ from contextlib import contextmanager
 import numpy as np
 
 from demos._common import TAB10, mnist_seed_split, plt, save
-from scratchnn import (SGD, Adam, Dropout, L2Penalty, Sequential, WeightedMSE, cosine_schedule,
-                       fit, mse)
+from scratchnn import (SGD, Adam, Dropout, L2Penalty, RandomRotation, Sequential, WeightedMSE,
+                       cosine_schedule, fit, mse)
 from scratchnn.autoencoder import (build_autoencoder, build_relu_autoencoder,
                                    pixel_importance_weights)
 from scratchnn.cluster import (KMeans, adjusted_rand_score, clustering_accuracy,
@@ -33,6 +33,7 @@ COURSE = dict(
     batch=lambda epoch: (epoch // 2 + 1) * 50,     # 50, then 50 more every 2 epochs: 1000 at 40
     beta=1e-9,              # L2 penalty: beta * (sum of all squared weights)
     input_dropout=0.0, gain=None,    # the tuned preset's denoising and initial weights' scale
+    augment=None,           # the tuned preset's random turns and shifts of the training images
     codes="raw",            # k-means on the codes as the encoder gives them
     n_init=10,              # k-means restarts; the one of least inertia is kept
     finetune=None,          # DEC and IDEC go beyond the course: the tuned preset only
@@ -76,7 +77,15 @@ def train(model, loss, settings, x_train, rng, verbose=True):
     return fit(model, loss, Adam(lr=settings["lr"]), x_train, x_train, epochs=settings["epochs"],
                batch_size=settings["batch"], rng=rng, lr_schedule=schedule,
                penalty=L2Penalty(settings["beta"]) if settings["beta"] else None,
-               print_epochs=verbose, name="autoencoder")
+               augment=augmentation(settings), print_epochs=verbose, name="autoencoder")
+
+
+def augmentation(settings):
+    """DEC-DA's augmentation (Guo et al. 2018; the tuned preset): each time an image is seen it
+    is turned by up to ``degrees`` either way and moved by up to ``shift`` pixels, so the codes
+    learn that a slightly turned or moved digit is the same digit. None: the images as they are."""
+    a = settings["augment"]
+    return None if a is None else RandomRotation(a["degrees"], a["shift"])
 
 
 # %% 4. Evaluation: k-means on pixels and on codes, scored against the true labels
@@ -138,9 +147,12 @@ def finetune(kind, model, centers, x_train, settings, reconstruction, seq, verbo
     encoder = Sequential([layer for layer in ae.encoder().layers if not isinstance(layer, Dropout)])
     optimizer, decoder = ((SGD(lr=0.01, momentum=0.9), None) if kind == "dec" else
                           (Adam(lr=0.001), ae.decoder()))
+    options = dict(settings["finetune"])        # max_steps, update_interval (and augment)
+    # DEC-DA: the target P from the clean images, the loss on augmented ones.
+    augment = augmentation(settings) if options.pop("augment", False) else None
     dec = DEC(encoder, optimizer, decoder=decoder, gamma=0.1, batch_size=256, verbose=verbose,
-              reconstruction=reconstruction, initial_centers=centers,
-              rng=np.random.default_rng(seq), **settings["finetune"])  # max_steps, update_interval
+              reconstruction=reconstruction, initial_centers=centers, augment=augment,
+              rng=np.random.default_rng(seq), **options)
     return dec.fit(x_train)
 
 

@@ -9,7 +9,7 @@ Every submodule is reachable from ``import scratchnn`` (``scratchnn.datasets.loa
 
 from . import (adaline, augment, autoencoder, cluster, datasets, dec, gradcheck, layers, losses,
                mcculloch_pitts, optim, train)
-from .augment import RandomShift
+from .augment import RandomRotation, RandomShift
 from .checks import NotFittedError, NumericalError
 from .gradcheck import check_layer, check_loss, check_model
 from .layers import Dense, Dropout, Identity, Layer, ReLU, Sequential, Sigmoid, Tanh, mlp
@@ -25,7 +25,7 @@ __all__ = [
     "Layer", "Dense", "ReLU", "Tanh", "Sigmoid", "Identity", "Dropout", "Sequential", "mlp",
     "softmax", "softmax_cross_entropy", "mse", "WeightedMSE", "L2Penalty", "distill_logit_mse",
     "SoftTargetLoss", "Optimizer", "SGD", "Adam", "train_step", "fit", "History", "StopTraining",
-    "accuracy", "cosine_schedule", "predict_classes", "RandomShift", "check_layer", "check_loss",
+    "accuracy", "cosine_schedule", "predict_classes", "RandomShift", "RandomRotation", "check_layer", "check_loss",
     "check_model", "NotFittedError", "NumericalError",
     "adaline", "augment", "autoencoder", "cluster", "datasets", "dec", "gradcheck", "layers",
     "losses", "mcculloch_pitts", "optim", "train",

@@ -174,6 +174,9 @@ class DEC:
     optimizer         updates encoder, decoder and centres (state by parameter name).
     reconstruction    IDEC's reconstruction loss: the one the autoencoder was pretrained with.
     initial_centers   (n_clusters, d) centres to start from; None runs k-means on the codes.
+    augment           None, or ``augment(x_batch, rng) -> x_batch`` (e.g. RandomRotation): DEC-DA
+                      (Guo, Zhu, Liu and Yin, 2018). The target P comes from the clean images; the
+                      loss sees each batch augmented (IDEC rebuilds the augmented batch).
 
     ``fit(x)`` starts the centres with k-means on the codes (or ``initial_centers``) and
     returns self; afterwards ``labels_`` (hard assignments of x), ``converged_`` (stopped
@@ -186,7 +189,7 @@ class DEC:
 
     def __init__(self, encoder, optimizer, n_clusters=10, decoder=None, gamma=0.1, alpha=1.0,
                  batch_size=256, update_interval=140, tol=0.001, max_steps=20000, n_init=10,
-                 reconstruction=mse, initial_centers=None, rng=None, verbose=True):
+                 reconstruction=mse, initial_centers=None, augment=None, rng=None, verbose=True):
         self.encoder, self.decoder, self.optimizer = encoder, decoder, optimizer
         self.n_clusters = check_positive(n_clusters, "n_clusters", integer=True)
         self.gamma, self.alpha = check_positive(gamma, "gamma"), check_positive(alpha, "alpha")
@@ -198,6 +201,7 @@ class DEC:
         self.reconstruction = reconstruction
         self.start = None if initial_centers is None else check_array(
             initial_centers, "initial_centers", ndim=2)
+        self.augment = augment
         self.rng = np.random.default_rng(rng)
         self.verbose = verbose
         self.assignment = None
@@ -262,8 +266,9 @@ class DEC:
                 order, position = self.rng.permutation(len(x)), 0
             idx = order[position:position + chunk]
             position += chunk
-            targets = p[idx] if self.decoder is None else (p[idx], x[idx])
-            h = fit(model, loss, self.optimizer, x[idx], targets, epochs=1, batch_size=self.batch_size,
+            xb = x[idx] if self.augment is None else augmented(self.augment, x[idx], self.rng)
+            targets = p[idx] if self.decoder is None else (p[idx], xb)
+            h = fit(model, loss, self.optimizer, xb, targets, epochs=1, batch_size=self.batch_size,
                     rng=self.rng, progress=False, name="DEC" if self.decoder is None else "IDEC")
             self.history[-1]["loss"] = h.epoch_loss[-1]
             steps += len(h.loss)
@@ -273,3 +278,8 @@ class DEC:
         self.n_steps_ = steps
         self.empty_clusters_ = self.n_clusters - len(np.unique(labels))
         return self
+
+
+def augmented(augment, x, rng, piece=4096):
+    """``augment(x, rng)`` applied a piece of rows at a time (its temporaries stay small)."""
+    return np.concatenate([augment(x[i:i + piece], rng) for i in range(0, len(x), piece)])

@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from scratchnn import Adam, Dense, Identity, Sequential, Tanh, check_layer, check_loss, check_model
+from scratchnn import (Adam, Dense, Identity, Sequential, Tanh, check_layer, check_loss, check_model,
+                       fit)
 from scratchnn.cluster import adjusted_rand_score
 from scratchnn.dec import DEC, Concat, IDECLoss, StudentTAssignment, kl_divergence, target_distribution
 from scratchnn.losses import mse
@@ -155,3 +156,40 @@ def test_dec_starts_from_given_centres_and_idec_keeps_the_given_reconstruction_l
     assert dec.history[-1]["empty"] == dec.empty_clusters_
     with pytest.raises(ValueError, match=r"initial_centers has shape \(2, 2\); the codes need \(3, 2\)"):
         DEC(encoder, Adam(0.01), n_clusters=3, initial_centers=centres[:2], verbose=False).fit(x)
+
+
+def test_dec_da_takes_the_target_from_clean_images_and_the_loss_from_augmented_ones(monkeypatch):
+    import scratchnn.dec as dec_module
+    x, _ = blobs()
+    calls = []
+
+    def recording_fit(model, loss, optimizer, xb, targets, **kwargs):
+        calls.append((xb, targets))
+        return fit(model, loss, optimizer, xb, targets, **kwargs)
+
+    monkeypatch.setattr(dec_module, "fit", recording_fit)
+    shift = np.array([100.0, -100.0, 50.0, 0.0], np.float32)    # far from every clean point
+    clean = []
+
+    def augment(batch, rng):
+        clean.append(batch)
+        return batch + shift
+    for decoder in (None, Sequential([Dense(2, 4, rng=2), Identity()])):
+        calls.clear(), clean.clear()
+        encoder = Sequential([Dense(4, 2, rng=1), Identity()])
+        codes = encoder.predict(x)
+        centres = codes[[0, 50, 100]]
+        first_p = target_distribution(StudentTAssignment(centres).forward(codes))
+        dec = DEC(encoder, Adam(0.01), n_clusters=3, decoder=decoder, batch_size=30,
+                  update_interval=5, tol=0.0, max_steps=10, augment=augment,
+                  initial_centers=centres, rng=0, verbose=False).fit(x)
+        xb, targets = calls[0]
+        assert len(calls) == 2 and len(xb) == 150
+        np.testing.assert_array_equal(xb, clean[0] + shift)    # the loss saw augmented images
+        p = targets if decoder is None else targets[0]
+        # P is the first refresh's target from the clean images (rows of first_p, in batch order)
+        rows = [np.flatnonzero((x == row).all(axis=1))[0] for row in clean[0]]
+        np.testing.assert_allclose(p, first_p[rows], rtol=1e-5)
+        if decoder is not None:                                # IDEC rebuilds what it was shown
+            np.testing.assert_array_equal(targets[1], xb)
+        np.testing.assert_array_equal(dec.labels_, dec.predict(x))

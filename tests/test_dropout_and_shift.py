@@ -1,9 +1,10 @@
-"""Dropout's two modes and the jitter augmentation."""
+"""Dropout's two modes and the augmentations (jitter, rotation)."""
 
 import numpy as np
 import pytest
 
-from scratchnn import SGD, Dropout, RandomShift, Sequential, fit, mlp, softmax_cross_entropy
+from scratchnn import (SGD, Dropout, RandomRotation, RandomShift, Sequential, fit, mlp,
+                       softmax_cross_entropy)
 
 
 def test_dropout_is_on_while_fitting_and_off_while_predicting():
@@ -92,6 +93,65 @@ def test_fit_applies_the_augmentation_to_every_batch_with_its_seed():
         RandomShift(2)(np.zeros((2, 10), np.float32), np.random.default_rng(0))
     with pytest.raises(ValueError, match="at most 2 pixels"):
         RandomShift(2).shift(np.zeros((1, 784), np.float32), np.array([3]), np.array([0]))
+
+
+def test_rotation_by_right_angles_and_whole_pixels_is_exact():
+    rng = np.random.default_rng(0)
+    images = rng.random((6, 28 * 28), dtype=np.float32)
+    square = images.reshape(6, 28, 28)
+    rotation = RandomRotation(10, max_shift=3)
+    np.testing.assert_array_equal(rotation.rotate(images, 0), images)
+    # Anticlockwise as displayed: 90 degrees is np.rot90, 180 is two of them.
+    np.testing.assert_allclose(rotation.rotate(images, 90).reshape(6, 28, 28),
+                               np.rot90(square, 1, axes=(1, 2)), atol=1e-6)
+    np.testing.assert_allclose(rotation.rotate(images, 180).reshape(6, 28, 28),
+                               np.rot90(square, 2, axes=(1, 2)), atol=1e-6)
+    # A whole-pixel move is RandomShift's, zeros moved in.
+    dy, dx = np.array([1, -2, 0, 2, 1, -1]), np.array([0, 1, -1, 2, -2, 3])
+    np.testing.assert_array_equal(rotation.rotate(images, 0, dy, dx),
+                                  RandomShift(3).shift(images, dy, dx))
+
+
+def test_rotation_interpolates_between_pixels_and_keeps_a_centred_disc():
+    image = np.zeros((1, 16), np.float32)
+    image[0, 5] = 1.0                                       # (1, 1) of a 4 x 4 image
+    half = RandomRotation(image_shape=(4, 4)).rotate(image, 0, 0.0, 0.5).reshape(4, 4)
+    assert half[1, 1] == half[1, 2] == 0.5 and half.sum() == 1.0     # half a pixel right
+    full = np.ones((1, 16), np.float32)
+    for dy, dx in ((4.0, 0.0), (-4.5, 0.0), (0.0, 7.0), (-0.5, -30.0)):   # moved off the image
+        assert not RandomRotation(image_shape=(4, 4)).rotate(full, 0, dy, dx).any()
+    yy, xx = np.mgrid[:28, :28] - 13.5
+    disc = (np.hypot(yy, xx) < 8).astype(np.float32).reshape(1, -1)
+    turned = RandomRotation(image_shape=(28, 28)).rotate(disc, 37.0)
+    assert abs(turned.sum() - disc.sum()) < 0.02 * disc.sum()       # the same disc, turned
+    # A bar turned and turned back is near where it started (blurred by interpolation), much
+    # nearer than one turned twice the same way.
+    bar = np.zeros((1, 28, 28), np.float32)
+    bar[0, 13:15, 4:24] = 1.0
+    bar = bar.reshape(1, -1)
+    turn = RandomRotation()
+    back, twice = (turn.rotate(turn.rotate(bar, 10.0), angle) for angle in (-10.0, 10.0))
+    assert np.abs(back - bar).sum() < 0.5 * np.abs(twice - bar).sum()
+
+
+def test_random_rotation_draws_from_its_rng_within_its_limits():
+    images = np.zeros((400, 28, 28), np.float32)
+    images[:, 13:15, 4:24] = 1.0                            # a horizontal bar through the centre
+    flat = images.reshape(400, -1)
+    rotation = RandomRotation(10)
+    a, b = rotation(flat, np.random.default_rng(3)), rotation(flat, np.random.default_rng(3))
+    np.testing.assert_array_equal(a, b)                     # the same seed, the same images
+    assert a.dtype == np.float32 and a.shape == flat.shape
+    assert not np.array_equal(a, rotation(flat, np.random.default_rng(4)))
+    # The bar's slope, fitted to each image's lit pixels: within 10 degrees, both ways.
+    slopes = []
+    for image in a.reshape(400, 28, 28):
+        rows, cols = np.nonzero(image > 0.5)
+        slopes.append(np.degrees(np.arctan(np.polyfit(cols, rows, 1)[0])))
+    slopes = -np.array(slopes)                              # rows grow downwards
+    assert np.abs(slopes).max() < 11 and slopes.min() < -7 and slopes.max() > 7
+    with pytest.raises(ValueError, match="rows of 28 x 28"):
+        rotation(np.zeros((2, 10), np.float32), np.random.default_rng(0))
 
 
 def test_a_nested_sequential_switches_modes_too():

@@ -40,7 +40,8 @@ PRESETS = {
     # papers' settings, see demos.autoencoder_clustering.finetune) is what the ablation
     # leaves out: at most 4,200 steps, the target P refreshed every 140.
     "tuned": dict(model="relu", loss="mse", n_labelled=1000, lr=0.001, lr_decay=True, epochs=40,
-                  batch=256, beta=0.0, input_dropout=0.2, gain=1 / 3, codes="best", n_init=10,
+                  batch=256, beta=0.0, input_dropout=0.2, gain=1 / 3, augment=None, codes="best",
+                  n_init=10,
                   finetune=dict(max_steps=4200, update_interval=140)),
 }
 ABLATION = [
