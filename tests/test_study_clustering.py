@@ -269,3 +269,31 @@ def test_the_course_text_defines_its_terms_and_gives_the_courses_times(tiny_stud
     assert "`--preset tuned` only" in details
     fashion = harness.describe({**numbers, "dataset": "fashion-mnist"})
     assert "digit" not in fashion and "0.468" not in fashion and "508" not in fashion
+
+
+def test_the_augmentation_reaches_pretraining_and_only_the_fine_tuning_that_asks_for_it(
+        monkeypatch):
+    x, _ = clustering_split()
+    seen = {}
+    monkeypatch.setattr(study, "fit", lambda *args, **kwargs: seen.setdefault("fit", kwargs))
+
+    class Recorded:
+        def __init__(self, *args, **kwargs):
+            seen.setdefault("dec", []).append(kwargs["augment"])
+
+        def fit(self, x):
+            return self
+
+    monkeypatch.setattr(study, "DEC", Recorded)
+    settings = dict(harness.PRESETS["tuned"], augment=dict(degrees=7, shift=1.5))
+    study.train(build_relu_autoencoder(sizes=(6, 5, 4), rng=0), mse, settings, x["train"],
+                np.random.default_rng(0), verbose=False)
+    turn = seen["fit"]["augment"]
+    assert (turn.max_degrees, turn.max_shift) == (7, 1.5)
+    model = build_relu_autoencoder(sizes=(6, 5, 4), rng=0)
+    for augment in (False, True):
+        tuned = dict(settings, finetune=dict(TINY_FINETUNE, augment=augment))
+        study.finetune("dec", model, x["train"][:4, :4], x["train"], tuned, mse,
+                       np.random.SeedSequence(0), verbose=False)
+    assert seen["dec"][0] is None and seen["dec"][1].max_degrees == 7
+    assert study.augmentation(harness.PRESETS["course"]) is None
