@@ -3,6 +3,8 @@
 import argparse
 import multiprocessing
 import os
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import matplotlib
@@ -12,6 +14,7 @@ matplotlib.use("Agg")  # headless: figures go to PNG files, never to a window
 import matplotlib.pyplot as plt  # noqa: E402
 
 from demos.schema import fmt_value, is_spread, spread  # noqa: E402
+from scratchnn.cluster import adjusted_rand_score, contingency_matrix  # noqa: E402
 
 plt.rcParams.update({"figure.dpi": 110, "axes.spines.top": False, "axes.spines.right": False,
                      "axes.titlesize": 11, "font.size": 9})
@@ -247,3 +250,32 @@ def against_course(figures, seeds):
     parts = [f"{place} the range of this run's {len(seeds)} seeds: {'; '.join(items)}"
              for place, items in where.items()]
     return "The course's figures lie " + ", and ".join(parts) + "."
+
+
+@contextmanager
+def timed(seconds, name):
+    """``with timed(seconds, "name"):`` stores the block's wall-clock seconds in seconds["name"]."""
+    start = time.perf_counter()
+    yield
+    seconds[name] = time.perf_counter() - start
+
+
+def plot_contingency(y, clusterings, names, out, tag):
+    """True class against cluster, one panel per clustering ({title: clusters})."""
+    fig, axes = plt.subplots(1, len(clusterings), figsize=(5 * len(clusterings), 4.6))
+    for ax, (title, pred) in zip(np.atleast_1d(axes), clusterings.items()):
+        table = contingency_matrix(y, pred)
+        majority = table.argmax(axis=0)     # each cluster's class: a good clustering is diagonal
+        order = np.argsort(majority + table.max(axis=0) / (table.sum() + 1))
+        table = table[:, order]
+        ax.imshow(table, cmap="viridis", aspect="auto")
+        for i, j in zip(*np.nonzero(table >= 0.02 * table.max())):
+            ax.text(j, i, table[i, j], ha="center", va="center", fontsize=6,
+                    color="black" if table[i, j] > 0.6 * table.max() else "white")
+        ax.set(xlabel="cluster, labelled by its majority class", ylabel="true class",
+               title=f"{title}: test ARI {adjusted_rand_score(y, pred):.3f}")
+        ax.set_yticks(range(table.shape[0]), [names[k] for k in np.unique(y)])
+        ax.set_xticks(range(table.shape[1]), [names[m] for m in majority[order]],
+                      rotation=90 if len(names[0]) > 1 else 0)
+    fig.tight_layout()
+    return save(fig, out, f"{tag}_contingency.png")

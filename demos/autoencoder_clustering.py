@@ -8,18 +8,16 @@ pixels against k-means on the codes. Beyond the course (the tuned preset), DEC o
 
 import argparse
 import copy
-import time
-from contextlib import contextmanager
 
 import numpy as np
 
-from demos._common import TAB10, mnist_seed_split, plt, save
+from demos._common import TAB10, mnist_seed_split, plot_contingency, plt, save, timed
 from scratchnn import (SGD, Adam, Dropout, L2Penalty, RandomRotation, Sequential, WeightedMSE,
                        cosine_schedule, fit, mse)
 from scratchnn.autoencoder import (build_autoencoder, build_relu_autoencoder,
                                    pixel_importance_weights)
-from scratchnn.cluster import (KMeans, adjusted_rand_score, clustering_accuracy,
-                               contingency_matrix, normalized_mutual_info_score, pca)
+from scratchnn.cluster import (KMeans, adjusted_rand_score, cluster_means, clustering_accuracy,
+                               normalized_mutual_info_score, pca)
 from scratchnn.datasets import load_mnist
 from scratchnn.dec import DEC
 
@@ -128,17 +126,8 @@ def cluster_codes(codes, y, settings, seq):
 
 
 # %% 5. Beyond the course: DEC and IDEC fine-tuning (the tuned preset)
-def cluster_means(codes, labels, k):
-    """The mean code of each of the k clusters that ``labels`` give."""
-    counts = np.bincount(labels, minlength=k)
-    if (counts == 0).any():
-        raise ValueError(f"cluster {int(np.argmin(counts))} of {k} is empty: no mean to start from")
-    sums = np.zeros((k, codes.shape[1]), np.float64)
-    np.add.at(sums, labels, codes)
-    return (sums / counts[:, None]).astype(codes.dtype)
-
-
-def finetune(kind, model, centers, x_train, settings, reconstruction, seq, verbose=True):
+def finetune(kind, model, centers, x_train, settings, reconstruction, seq, verbose=True,
+             callback=None):
     """DEC (Xie et al. 2016: SGD 0.01, momentum 0.9) or IDEC (Guo et al. 2017: Adam 0.001, the
     reconstruction loss kept, the clustering loss weighted 0.1) on a copy of the pretrained
     autoencoder from the given centres; batch 256, stopped when under 0.1% change cluster."""
@@ -153,7 +142,7 @@ def finetune(kind, model, centers, x_train, settings, reconstruction, seq, verbo
     dec = DEC(encoder, optimizer, decoder=decoder, gamma=0.1, batch_size=256, verbose=verbose,
               reconstruction=reconstruction, initial_centers=centers, augment=augment,
               rng=np.random.default_rng(seq), **options)
-    return dec.fit(x_train)
+    return dec.fit(x_train, callback)   # callback(dec) at each refresh of P: see study()
 
 
 # %% 6. Figures
@@ -183,27 +172,6 @@ def plot_reconstructions(model, x_test, out, tag):
     return save(fig, out, f"{tag}_reconstructions.png")
 
 
-def plot_contingency(y, clusterings, names, out, tag):
-    """True class against cluster, one panel per clustering ({title: clusters})."""
-    fig, axes = plt.subplots(1, len(clusterings), figsize=(5 * len(clusterings), 4.6))
-    for ax, (title, pred) in zip(np.atleast_1d(axes), clusterings.items()):
-        table = contingency_matrix(y, pred)
-        majority = table.argmax(axis=0)     # each cluster's class: a good clustering is diagonal
-        order = np.argsort(majority + table.max(axis=0) / (table.sum() + 1))
-        table = table[:, order]
-        ax.imshow(table, cmap="viridis", aspect="auto")
-        for i, j in zip(*np.nonzero(table >= 0.02 * table.max())):
-            ax.text(j, i, table[i, j], ha="center", va="center", fontsize=6,
-                    color="black" if table[i, j] > 0.6 * table.max() else "white")
-        ax.set(xlabel="cluster, labelled by its majority class", ylabel="true class",
-               title=f"{title}: test ARI {adjusted_rand_score(y, pred):.3f}")
-        ax.set_yticks(range(table.shape[0]), [names[k] for k in np.unique(y)])
-        ax.set_xticks(range(table.shape[1]), [names[m] for m in majority[order]],
-                      rotation=90 if len(names[0]) > 1 else 0)
-    fig.tight_layout()
-    return save(fig, out, f"{tag}_contingency.png")
-
-
 def plot_codes(y, codes, names, out, tag):
     """Codes ({when: codes}) on their first two principal components, coloured by class."""
     fig, axes = plt.subplots(1, len(codes), figsize=(5.5 * len(codes), 5))
@@ -218,27 +186,25 @@ def plot_codes(y, codes, names, out, tag):
 
 
 def plot_finetuning(decs, out, tag):
-    """The share of training images that changed cluster at each refresh of the target P."""
-    fig, ax = plt.subplots(figsize=(6, 3.4))
+    """At each refresh of the target P: the share of training images that changed cluster, and
+    the validation ARI."""
+    fig, (ax, right) = plt.subplots(1, 2, figsize=(11, 3.4))
     for name, dec in decs.items():
-        ax.plot([h["step"] for h in dec.history[1:]], [100 * h["changed"] for h in dec.history[1:]],
-                marker=".", label=name)
+        steps = [h["step"] for h in dec.history]
+        ax.plot(steps[1:], [100 * h["changed"] for h in dec.history[1:]], marker=".", label=name)
+        right.plot(steps, [h["validation_ari"] for h in dec.history], marker=".", label=name)
     ax.axhline(0.1, color="grey", lw=0.8, ls="--", label="stopping tolerance (0.1%)")
     ax.set_yscale("symlog", linthresh=0.1)      # 0% (nothing changed) stays visible
     ax.set(ylim=(0, None), xlabel="fine-tuning step", title="DEC and IDEC fine-tuning",
            ylabel="training images that changed cluster (%)")
+    right.set(xlabel="fine-tuning step", ylabel="validation ARI", title="the clustering as it moves")
     ax.legend(frameon=False, fontsize=7)
+    right.legend(frameon=False, fontsize=7)
+    fig.tight_layout()
     return save(fig, out, f"{tag}_finetuning.png")
 
 
 # %% The whole study, one seed
-@contextmanager
-def timed(seconds, name):
-    start = time.perf_counter()
-    yield
-    seconds[name] = time.perf_counter() - start
-
-
 def study(settings=COURSE, seed=0, out="results", data=None, data_dir=None, quick=False,
           tag="mnist_course", verbose=True):
     """Data -> pixel weights -> autoencoder -> k-means on pixels and on codes (-> DEC and IDEC,
@@ -267,14 +233,19 @@ def study(settings=COURSE, seed=0, out="results", data=None, data_dir=None, quic
         # as the encoder gives them (where DEC works), else the mean code of each cluster.
         centers = (km.cluster_centers_ if n["codes_chosen"] == "raw"
                    else cluster_means(codes["train"], km.labels_, 10))
+        # At each refresh of P, the validation ARI: how the clustering moves as DEC goes on
+        # (watched, not used to stop or choose).
+        def watch(dec):
+            return {"validation_ari": adjusted_rand_score(y["validation"],
+                                                          dec.predict(x["validation"]))}
         for kind in ("dec", "idec"):      # the same stream: the same batches for both
             with timed(n["seconds"], kind):
                 decs[kind] = finetune(kind, model, centers, x["train"], settings, loss,
-                                      streams["finetuning"], verbose)
+                                      streams["finetuning"], verbose, callback=watch)
             n[kind], _ = evaluate(decs[kind], x, y)
         n["finetuning"] = {kind: {"steps": dec.n_steps_, "empty_clusters": dec.empty_clusters_,
-                                  "stopped": "converged" if dec.converged_ else "step limit"}
-                           for kind, dec in decs.items()}
+                                  "stopped": "converged" if dec.converged_ else "step limit",
+                                  "history": dec.history} for kind, dec in decs.items()}
         n["chosen"] = max(decs, key=lambda kind: n[kind]["validation"]["ari"])
     if out is None:
         return n, {}

@@ -372,6 +372,17 @@ def normalized_mutual_info_score(labels_true, labels_pred):
     return max(0.0, mi / ((h_true + h_pred) / 2))
 
 
+def cluster_means(x, labels, k):
+    """The mean of the rows of x (N, d) in each of the k clusters that ``labels`` (N,) give:
+    (k, d), in x's dtype (the sums in float64). An empty cluster has no mean: an error."""
+    counts = np.bincount(labels, minlength=k)
+    if (counts == 0).any():
+        raise ValueError(f"cluster {int(np.argmin(counts))} of {k} is empty: no mean to start from")
+    sums = np.zeros((k, x.shape[1]), np.float64)
+    np.add.at(sums, labels, x)
+    return (sums / counts[:, None]).astype(x.dtype)
+
+
 def linear_sum_assignment(cost):
     """Hungarian algorithm (Kuhn 1955, Munkres 1957), O(n^2 m) with potentials.
 

@@ -178,8 +178,10 @@ class DEC:
                       (Guo, Zhu, Liu and Yin, 2018). The target P comes from the clean images; the
                       loss sees each batch augmented (IDEC rebuilds the augmented batch).
 
-    ``fit(x)`` starts the centres with k-means on the codes (or ``initial_centers``) and
-    returns self; afterwards ``labels_`` (hard assignments of x), ``converged_`` (stopped
+    ``fit(x, callback=None)`` starts the centres with k-means on the codes (or
+    ``initial_centers``) and returns self; ``callback(dec)``, if given, runs at each refresh of
+    P and may return a dict of named numbers (a validation score, say) kept in that refresh's
+    ``history`` entry; afterwards ``labels_`` (hard assignments of x), ``converged_`` (stopped
     by ``tol``, not by the step limit), ``initial_centers_``, ``history`` (per refresh of
     P, and once more at the step limit: step, fraction changed, mean largest q, clusters
     left empty, loss) and ``predict(x)``. Clusters can empty out (the codes collapse onto
@@ -221,18 +223,25 @@ class DEC:
         check_fitted(self, "assignment")
         return self.soft_assignments(x).argmax(axis=1)
 
-    def _record(self, x, labels, steps):
+    def _record(self, x, labels, steps, callback=None):
         """q for all of x, its hard labels and the share that changed since ``labels``;
-        appended to the history with the mean confidence and the clusters left empty."""
+        appended to the history with the mean confidence, the clusters left empty and what
+        ``callback(self)`` returns."""
         q = self.soft_assignments(x)
         new_labels = q.argmax(axis=1)
         changed = float(np.mean(new_labels != labels))
         self.history.append({"step": steps, "changed": changed,
                              "confidence": float(q.max(axis=1).mean()),
                              "empty": self.n_clusters - len(np.unique(new_labels))})
+        if callback is not None:
+            extra = callback(self)
+            if extra is not None and not isinstance(extra, dict):
+                raise TypeError(f"a DEC callback returns None or a dict of named numbers, got "
+                                f"{type(extra).__name__}")
+            self.history[-1].update(extra or {})
         return q, new_labels, changed
 
-    def fit(self, x):
+    def fit(self, x, callback=None):
         x = check_array(x, "x", ndim=2, dtype=self.encoder.dtype)
         codes = self.encoder.predict(x)
         if self.start is None:
@@ -255,7 +264,7 @@ class DEC:
         order, position = self.rng.permutation(len(x)), 0
         chunk = self.update_interval * self.batch_size
         while steps < self.max_steps:
-            q, labels, changed = self._record(x, labels, steps)
+            q, labels, changed = self._record(x, labels, steps, callback)
             if self.verbose:
                 print(f"  DEC step {steps}: {100 * changed:.2f}% of points changed cluster", flush=True)
             if steps > 0 and changed < self.tol:
@@ -273,7 +282,7 @@ class DEC:
             self.history[-1]["loss"] = h.epoch_loss[-1]
             steps += len(h.loss)
         if not self.converged_:            # stopped by the step limit: label the final model
-            _, labels, _ = self._record(x, labels, steps)
+            _, labels, _ = self._record(x, labels, steps, callback)
         self.labels_ = labels
         self.n_steps_ = steps
         self.empty_clusters_ = self.n_clusters - len(np.unique(labels))

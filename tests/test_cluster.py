@@ -11,7 +11,8 @@ from hypothesis.extra.numpy import arrays
 from scratchnn.autoencoder import (Autoencoder, build_autoencoder, build_relu_autoencoder,
                                    pixel_importance_weights)
 from scratchnn.checks import NotFittedError, NumericalError
-from scratchnn.cluster import (KMeans, adjusted_rand_score, clustering_accuracy, contingency_matrix,
+from scratchnn.cluster import (KMeans, adjusted_rand_score, cluster_means, clustering_accuracy,
+                               contingency_matrix,
                                linear_sum_assignment, normalized_mutual_info_score, pca, squared_distances)
 from scratchnn.layers import Dropout
 
@@ -395,3 +396,12 @@ def test_kmeans_tells_apart_tight_clusters_far_from_the_origin():
     assert adjusted_rand_score(y, km.labels_) == 1.0
     np.testing.assert_array_equal(km.predict(x), km.labels_)
     assert np.abs(km.cluster_centers_ - 1000).max() < 0.1          # centres where the data is
+
+
+def test_cluster_means():
+    codes = np.array([[0.0, 1.0], [2.0, 3.0], [10.0, 10.0]], np.float32)
+    means = cluster_means(codes, np.array([1, 1, 0]), 2)
+    np.testing.assert_allclose(means, [[10, 10], [1, 2]])
+    assert means.dtype == np.float32
+    with pytest.raises(ValueError, match="cluster 2 of 3 is empty"):
+        cluster_means(codes, np.array([1, 1, 0]), 3)

@@ -193,3 +193,21 @@ def test_dec_da_takes_the_target_from_clean_images_and_the_loss_from_augmented_o
         if decoder is not None:                                # IDEC rebuilds what it was shown
             np.testing.assert_array_equal(targets[1], xb)
         np.testing.assert_array_equal(dec.labels_, dec.predict(x))
+
+
+def test_dec_callback_numbers_join_each_refresh_of_the_history():
+    x, y = blobs()
+    seen = []
+
+    def watch(dec):
+        seen.append(dec.n_clusters)
+        return {"ari": adjusted_rand_score(y, dec.predict(x))}
+
+    dec = DEC(Sequential([Dense(4, 2, rng=1), Identity()]), Adam(0.01), n_clusters=3, batch_size=30,
+              update_interval=5, tol=0.0, max_steps=20, rng=0, verbose=False).fit(x, watch)
+    assert len(seen) == len(dec.history) == 5          # at steps 0, 5, 10, 15 and the limit, 20
+    assert [h["step"] for h in dec.history] == [0, 5, 10, 15, 20]
+    assert dec.history[-1]["ari"] == adjusted_rand_score(y, dec.labels_)
+    with pytest.raises(TypeError, match="returns None or a dict"):
+        DEC(Sequential([Dense(4, 2, rng=1), Identity()]), Adam(0.01), n_clusters=3, rng=0,
+            verbose=False).fit(x, lambda dec: 0.5)

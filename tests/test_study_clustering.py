@@ -12,6 +12,7 @@ from demos.report import table
 from demos.schema import spread
 from scratchnn import Dropout, Sequential, mse
 from scratchnn.autoencoder import build_relu_autoencoder
+from scratchnn.cluster import cluster_means
 
 SPLITS = ("train", "validation", "test")
 TINY_FINETUNE = dict(max_steps=20, update_interval=5)
@@ -73,9 +74,11 @@ def test_dec_and_idec_start_alike_from_the_reported_clustering(tiny_study, monke
     x, y, run = tiny_study
     calls, original = [], study.finetune
 
-    def recording(kind, model, centers, x_train, settings, reconstruction, seq, verbose=True):
+    def recording(kind, model, centers, x_train, settings, reconstruction, seq, verbose=True,
+                  **kwargs):
         calls.append((kind, seq, centers))
-        return original(kind, model, centers, x_train, settings, reconstruction, seq, verbose)
+        return original(kind, model, centers, x_train, settings, reconstruction, seq, verbose,
+                        **kwargs)
 
     monkeypatch.setattr(study, "finetune", recording)
     n, _ = run()
@@ -116,12 +119,13 @@ def test_from_unit_codes_dec_starts_at_the_mean_code_of_each_reported_cluster(mo
     codes = {s: model.encode(v) for s, v in x.items()}
     _, fits = study.cluster_codes(codes, y, settings, streams(0)["kmeans"])
     km = fits["unit"][0]
-    np.testing.assert_array_equal(seen["dec"], study.cluster_means(codes["train"], km.labels_, 10))
+    np.testing.assert_array_equal(seen["dec"], cluster_means(codes["train"], km.labels_, 10))
 
 
 def fake_dec(train_labels, predict):
     return SimpleNamespace(labels_=train_labels, predict=predict, n_steps_=1, empty_clusters_=0,
-                           converged_=True, history=[])
+                           converged_=True,
+                           history=[{"step": 1, "changed": 0.0, "validation_ari": 0.5}])
 
 
 def test_the_fine_tuning_is_chosen_on_validation_never_on_test(tiny_study, monkeypatch):
@@ -180,15 +184,6 @@ def test_raw_or_unit_codes_each_win_where_their_geometry_separates_the_classes()
         assert fits[expected][1]["validation"]["ari"] > 0.9 > fits[other][1]["validation"]["ari"]
         only, fits = study.cluster_codes(features, labels, {"codes": "raw", "n_init": 3}, 0)
         assert only == "raw" and set(fits) == {"raw"}
-
-
-def test_cluster_means():
-    codes = np.array([[0.0, 1.0], [2.0, 3.0], [10.0, 10.0]], np.float32)
-    means = study.cluster_means(codes, np.array([1, 1, 0]), 2)
-    np.testing.assert_allclose(means, [[10, 10], [1, 2]])
-    assert means.dtype == np.float32
-    with pytest.raises(ValueError, match="cluster 2 of 3 is empty"):
-        study.cluster_means(codes, np.array([1, 1, 0]), 3)
 
 
 def test_the_ablation_ends_at_the_tuned_preset():
@@ -281,7 +276,7 @@ def test_the_augmentation_reaches_pretraining_and_only_the_fine_tuning_that_asks
         def __init__(self, *args, **kwargs):
             seen.setdefault("dec", []).append(kwargs["augment"])
 
-        def fit(self, x):
+        def fit(self, x, callback=None):
             return self
 
     monkeypatch.setattr(study, "DEC", Recorded)
