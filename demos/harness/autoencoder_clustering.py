@@ -415,7 +415,7 @@ def describe(n):
         f = n["finetuning"][kind]
         if "last_changed" in f:     # why it stopped where it did, and what the last half did
             text += (f"; at its last refresh of P {100 * f['last_changed']['mean']:.2f}% of the "
-                     "training images changed cluster (it stops under 0.1%); validation ARI "
+                     "training images changed cluster, against the 0.1% that stops it; validation ARI "
                      f"{f['halfway_validation_ari']['mean']:.3f} at step "
                      f"{f['halfway_step']['mean']:,.0f}, {f['final_validation_ari']['mean']:.3f} "
                      "at the end")
