@@ -189,8 +189,13 @@ def test_raw_or_unit_codes_each_win_where_their_geometry_separates_the_classes()
 def test_the_ablation_ends_at_the_tuned_preset():
     steps = harness.ablation_configs()
     assert steps[0][2] == harness.PRESETS["course"] == study.COURSE
-    # The ablation scores k-means on the codes: the tuned preset without its fine-tuning.
-    assert steps[-1][2] == {**harness.PRESETS["tuned"], "finetune": None}
+    # The ablation scores k-means on the codes: the tuned preset without its fine-tuning, then
+    # each candidate as one change on top of it.
+    last = len(harness.ABLATION) - 1
+    assert steps[last][2] == {**harness.PRESETS["tuned"], "finetune": None}
+    for (key, _, change), step in zip(harness.CANDIDATES, steps[last + 1:]):
+        assert step[0] == key and step[2] == {**steps[last][2], **change} != steps[last][2]
+    assert len(steps) == len(harness.ABLATION) + len(harness.CANDIDATES)
 
 
 def test_the_course_settings_stop_at_kmeans_and_the_table_says_not_run(tiny_study):
