@@ -31,7 +31,7 @@ COURSE = dict(
     batch=lambda epoch: (epoch // 2 + 1) * 50,     # 50, then 50 more every 2 epochs: 1000 at 40
     beta=1e-9,              # L2 penalty: beta * (sum of all squared weights)
     input_dropout=0.0, gain=None,    # the tuned preset's denoising and initial weights' scale
-    augment=None,           # the tuned preset's random turns and shifts of the training images
+    augment=None,           # or dict(degrees, shift): each image randomly turned and moved
     codes="raw",            # k-means on the codes as the encoder gives them
     n_init=10,              # k-means restarts; the one of least inertia is kept
     finetune=None,          # DEC and IDEC go beyond the course: the tuned preset only
@@ -75,15 +75,16 @@ def train(model, loss, settings, x_train, rng, verbose=True):
     return fit(model, loss, Adam(lr=settings["lr"]), x_train, x_train, epochs=settings["epochs"],
                batch_size=settings["batch"], rng=rng, lr_schedule=schedule,
                penalty=L2Penalty(settings["beta"]) if settings["beta"] else None,
-               augment=augmentation(settings), print_epochs=verbose, name="autoencoder")
+               augment=augmentation(settings["augment"]), print_epochs=verbose,
+               name="autoencoder")
 
 
-def augmentation(settings):
-    """DEC-DA's augmentation (Guo et al. 2018; the tuned preset): each time an image is seen it
-    is turned by up to ``degrees`` either way and moved by up to ``shift`` pixels, so the codes
-    learn that a slightly turned or moved digit is the same digit. None: the images as they are."""
-    a = settings["augment"]
-    return None if a is None else RandomRotation(a["degrees"], a["shift"])
+def augmentation(spec):
+    """None (the images as they are), or from dict(degrees, shift): each time an image is seen
+    it is turned by up to ``degrees`` either way and moved by up to ``shift`` pixels (DEC-DA's
+    augmentation, Guo et al. 2018). In pretraining the autoencoder rebuilds the image as it was,
+    so the turn and the move act as a denoising autoencoder's noise."""
+    return None if spec is None else RandomRotation(spec["degrees"], spec["shift"])
 
 
 # %% 4. Evaluation: k-means on pixels and on codes, scored against the true labels
@@ -137,8 +138,8 @@ def finetune(kind, model, centers, x_train, settings, reconstruction, seq, verbo
     optimizer, decoder = ((SGD(lr=0.01, momentum=0.9), None) if kind == "dec" else
                           (Adam(lr=0.001), ae.decoder()))
     options = dict(settings["finetune"])        # max_steps, update_interval (and augment)
-    # DEC-DA: the target P from the clean images, the loss on augmented ones.
-    augment = augmentation(settings) if options.pop("augment", False) else None
+    # DEC-DA: the target P from the images as they are, the loss on augmented ones.
+    augment = augmentation(options.pop("augment", None))
     dec = DEC(encoder, optimizer, decoder=decoder, gamma=0.1, batch_size=256, verbose=verbose,
               reconstruction=reconstruction, initial_centers=centers, augment=augment,
               rng=np.random.default_rng(seq), **options)
@@ -188,18 +189,19 @@ def plot_codes(y, codes, names, out, tag):
 def plot_finetuning(decs, out, tag):
     """At each refresh of the target P: the share of training images that changed cluster, and
     the validation ARI."""
-    fig, (ax, right) = plt.subplots(1, 2, figsize=(11, 3.4))
+    fig, (ax, ari_ax) = plt.subplots(1, 2, figsize=(11, 3.4))
     for name, dec in decs.items():
         steps = [h["step"] for h in dec.history]
         ax.plot(steps[1:], [100 * h["changed"] for h in dec.history[1:]], marker=".", label=name)
-        right.plot(steps, [h["validation_ari"] for h in dec.history], marker=".", label=name)
+        ari_ax.plot(steps, [h["validation_ari"] for h in dec.history], marker=".", label=name)
     ax.axhline(0.1, color="grey", lw=0.8, ls="--", label="stopping tolerance (0.1%)")
     ax.set_yscale("symlog", linthresh=0.1)      # 0% (nothing changed) stays visible
     ax.set(ylim=(0, None), xlabel="fine-tuning step", title="DEC and IDEC fine-tuning",
            ylabel="training images that changed cluster (%)")
-    right.set(xlabel="fine-tuning step", ylabel="validation ARI", title="the clustering as it moves")
+    ari_ax.set(xlabel="fine-tuning step", ylabel="validation ARI",
+               title="the clustering as it moves")
     ax.legend(frameon=False, fontsize=7)
-    right.legend(frameon=False, fontsize=7)
+    ari_ax.legend(frameon=False, fontsize=7)
     fig.tight_layout()
     return save(fig, out, f"{tag}_finetuning.png")
 
@@ -245,7 +247,8 @@ def study(settings=COURSE, seed=0, out="results", data=None, data_dir=None, quic
             n[kind], _ = evaluate(decs[kind], x, y)
         n["finetuning"] = {kind: {"steps": dec.n_steps_, "empty_clusters": dec.empty_clusters_,
                                   "stopped": "converged" if dec.converged_ else "step limit",
-                                  "history": dec.history} for kind, dec in decs.items()}
+                                  "tol": dec.tol, "history": dec.history}
+                           for kind, dec in decs.items()}
         n["chosen"] = max(decs, key=lambda kind: n[kind]["validation"]["ari"])
     if out is None:
         return n, {}

@@ -25,8 +25,8 @@ __all__ = [
     "Layer", "Dense", "ReLU", "Tanh", "Sigmoid", "Identity", "Dropout", "Sequential", "mlp",
     "softmax", "softmax_cross_entropy", "mse", "WeightedMSE", "L2Penalty", "distill_logit_mse",
     "SoftTargetLoss", "Optimizer", "SGD", "Adam", "train_step", "fit", "History", "StopTraining",
-    "accuracy", "cosine_schedule", "predict_classes", "RandomShift", "RandomRotation", "check_layer", "check_loss",
-    "check_model", "NotFittedError", "NumericalError",
+    "accuracy", "cosine_schedule", "predict_classes", "RandomShift", "RandomRotation",
+    "check_layer", "check_loss", "check_model", "NotFittedError", "NumericalError",
     "adaline", "augment", "autoencoder", "cluster", "datasets", "dec", "gradcheck", "layers",
     "losses", "mcculloch_pitts", "optim", "train",
 ]

@@ -90,13 +90,19 @@ class RandomRotation:
         ``dy`` and right by ``dx`` pixels; each a scalar or one value per row."""
         h, w = self.image_shape
         n = len(_check_images(x, self.image_shape, "RandomRotation"))
+        if x.dtype.kind != "f":         # interpolated values need a float image
+            raise TypeError(f"RandomRotation interpolates between pixels: give float images "
+                            f"(e.g. x.astype(np.float32) / 255), got {x.dtype}")
+        if not (np.isfinite(degrees).all() and np.isfinite(dy).all() and np.isfinite(dx).all()):
+            raise ValueError("RandomRotation: every angle and shift must be finite")
         angle = np.broadcast_to(np.radians(degrees), (n,))[:, None, None]
         dy = np.broadcast_to(dy, (n,))[:, None, None]
         dx = np.broadcast_to(dx, (n,))[:, None, None]
-        # Output pixel (r, c), relative to the centre and to the shift:
-        r = np.arange(h)[None, :, None] - (h - 1) / 2 - dy                 # (n, h, 1)
-        c = np.arange(w)[None, None, :] - (w - 1) / 2 - dx                 # (n, 1, w)
-        cos, sin = np.cos(angle), np.sin(angle)
+        # Output pixel (r, c), relative to the centre and to the shift (float32: a batch's
+        # coordinates are as large as the batch, and a pixel's position needs no more):
+        r = (np.arange(h)[None, :, None] - (h - 1) / 2 - dy).astype(np.float32)   # (n, h, 1)
+        c = (np.arange(w)[None, None, :] - (w - 1) / 2 - dx).astype(np.float32)   # (n, 1, w)
+        cos, sin = np.cos(angle).astype(np.float32), np.sin(angle).astype(np.float32)
         # Rows grow downwards: turning the image anticlockwise on screen by the angle, the pixel
         # (r, c) comes from (cos r + sin c, -sin r + cos c) (at 90 degrees this is np.rot90).
         src_r = cos * r + sin * c + (h - 1) / 2                              # (n, h, w)

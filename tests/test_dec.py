@@ -211,3 +211,27 @@ def test_dec_callback_numbers_join_each_refresh_of_the_history():
     with pytest.raises(TypeError, match="returns None or a dict"):
         DEC(Sequential([Dense(4, 2, rng=1), Identity()]), Adam(0.01), n_clusters=3, rng=0,
             verbose=False).fit(x, lambda dec: 0.5)
+
+
+def test_dec_da_draws_its_augmentation_from_its_own_seed_in_pieces():
+    from scratchnn.dec import augmented
+    x, _ = blobs()
+
+    def jitter(batch, rng):
+        return batch + 0.05 * rng.standard_normal(batch.shape).astype(batch.dtype)
+
+    def centres(seed):
+        dec = DEC(Sequential([Dense(4, 2, rng=1), Identity()]), Adam(0.01), n_clusters=3,
+                  batch_size=30, update_interval=5, tol=0.0, max_steps=20, augment=jitter,
+                  rng=seed, verbose=False).fit(x)
+        return dec.assignment.params["centers"]
+
+    np.testing.assert_array_equal(centres(3), centres(3))        # the same seed, the same run
+    assert not np.array_equal(centres(3), centres(4))
+    # In pieces: rows stay in order, each piece draws anew, and the whole is seeded.
+    offsets = lambda batch, rng: batch + rng.random((len(batch), 1))    # noqa: E731
+    rows = np.zeros((7, 3))
+    out = augmented(offsets, rows, np.random.default_rng(0), piece=2)
+    assert out.shape == (7, 3) and (out == out[:, :1]).all()     # one offset per row, in order
+    assert len(np.unique(out[:, 0])) == 7
+    np.testing.assert_array_equal(out, augmented(offsets, rows, np.random.default_rng(0), piece=2))

@@ -134,6 +134,30 @@ def test_rotation_interpolates_between_pixels_and_keeps_a_centred_disc():
     assert np.abs(back - bar).sum() < 0.5 * np.abs(twice - bar).sum()
 
 
+def test_random_rotation_moves_by_any_fraction_of_a_pixel_within_its_limit():
+    dot = np.zeros((2000, 28, 28), np.float32)
+    dot[:, 13, 13] = 1.0
+    moved = RandomRotation(0, max_shift=2.8)(dot.reshape(2000, -1), np.random.default_rng(0))
+    moved = moved.reshape(2000, 28, 28)
+    rows, cols = np.mgrid[:28, :28]
+    mass = moved.sum(axis=(1, 2))
+    np.testing.assert_allclose(mass, 1.0, rtol=1e-5)              # nothing lost near the centre
+    dy = (moved * rows).sum(axis=(1, 2)) / mass - 13               # centre of mass, moved by
+    dx = (moved * cols).sum(axis=(1, 2)) / mass - 13
+    for d in (dy, dx):
+        assert np.abs(d).max() <= 2.8 + 1e-4 and d.min() < -2.5 and d.max() > 2.5
+        assert np.mean(np.abs(d - np.round(d)) > 0.05) > 0.5       # mostly between pixels
+    # turned, then moved: the same as np.rot90 followed by a whole-pixel shift
+    images = np.random.default_rng(1).random((4, 784), dtype=np.float32)
+    dy, dx = np.array([1, -2, 0, 2]), np.array([0, 1, -1, 2])
+    turned = np.rot90(images.reshape(4, 28, 28), 1, axes=(1, 2)).reshape(4, -1)
+    np.testing.assert_allclose(RandomRotation().rotate(images, 90, dy, dx),
+                               RandomShift(2).shift(np.ascontiguousarray(turned), dy, dx),
+                               atol=1e-5)
+    with pytest.raises(TypeError, match="float images"):
+        RandomRotation().rotate(np.zeros((1, 784), np.uint8), 5)
+
+
 def test_random_rotation_draws_from_its_rng_within_its_limits():
     images = np.zeros((400, 28, 28), np.float32)
     images[:, 13:15, 4:24] = 1.0                            # a horizontal bar through the centre

@@ -124,7 +124,7 @@ def test_from_unit_codes_dec_starts_at_the_mean_code_of_each_reported_cluster(mo
 
 def fake_dec(train_labels, predict):
     return SimpleNamespace(labels_=train_labels, predict=predict, n_steps_=1, empty_clusters_=0,
-                           converged_=True,
+                           converged_=True, tol=0.001,
                            history=[{"step": 1, "changed": 0.0, "validation_ari": 0.5}])
 
 
@@ -253,6 +253,14 @@ def test_the_text_follows_the_numbers_and_a_collapse_is_said(tiny_study):
             "(1 seed)") in harness.describe(mixed)
     numbers["finetuning"]["idec"]["empty_clusters"] = spread([7])
     assert "it left 7 of 10 clusters empty" in harness.describe(numbers)
+    # Why each fine-tuning stopped where it did, from the run's own record of it.
+    record = n["finetuning"]["dec"]
+    last = record["history"][-1]
+    assert (f"DEC ended with {100 * last['changed']:.2f}% of the training images changing "
+            f"cluster since its last refresh of P (it stops under 0.10%); its validation ARI was"
+            ) in text
+    assert f"{last['validation_ari']:.3f} at the end" in text
+    assert last["step"] == record["steps"] and "IDEC ended with" in text
 
 
 def test_the_course_text_defines_its_terms_and_gives_the_courses_times(tiny_study):
@@ -291,9 +299,9 @@ def test_the_augmentation_reaches_pretraining_and_only_the_fine_tuning_that_asks
     turn = seen["fit"]["augment"]
     assert (turn.max_degrees, turn.max_shift) == (7, 1.5)
     model = build_relu_autoencoder(sizes=(6, 5, 4), rng=0)
-    for augment in (False, True):
-        tuned = dict(settings, finetune=dict(TINY_FINETUNE, augment=augment))
+    for augment in (None, dict(degrees=7, shift=1.5)):
+        tuned = dict(settings, augment=None, finetune=dict(TINY_FINETUNE, augment=augment))
         study.finetune("dec", model, x["train"][:4, :4], x["train"], tuned, mse,
                        np.random.SeedSequence(0), verbose=False)
     assert seen["dec"][0] is None and seen["dec"][1].max_degrees == 7
-    assert study.augmentation(harness.PRESETS["course"]) is None
+    assert study.augmentation(harness.PRESETS["course"]["augment"]) is None

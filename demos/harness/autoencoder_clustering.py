@@ -66,9 +66,10 @@ ABLATION = [
 # Tried beyond the tuned preset, each alone on top of the ablation's last step and scored the
 # same way: measured, and kept out of the preset while validation does not favour them.
 CANDIDATES = [
-    ("augment", "beyond the preset: the tuned pretraining on images augmented as DEC-DA does "
-                "(each turned by up to 10 degrees and moved by up to 2.8 pixels each time it is "
-                "seen)", dict(augment=dict(degrees=10, shift=2.8))),
+    ("augment", "the tuned pretraining on turned and moved images: each turned by up to 10 "
+                "degrees and moved by up to 2.8 pixels each time it is seen (DEC-DA's "
+                "augmentation), the autoencoder rebuilding the image as it was",
+     dict(augment=dict(degrees=10, shift=2.8))),
 ]
 TRAINING_KEYS = ("model", "loss", "n_labelled", "lr", "epochs", "beta", "batch", "lr_decay",
                  "input_dropout", "gain", "augment")
@@ -182,13 +183,14 @@ def result_numbers(n, cfg, train_size, seconds):
     return numbers
 
 
-def finetuning_summary(f):
+def finetuning_summary(record):
     """How a fine-tuning ended (from study()'s record of it): steps, why it stopped, the share of
-    training images that changed cluster at its last refresh of P, and the validation ARI at the
-    refresh nearest halfway and at the end."""
-    history = f["history"]
-    halfway = min(history, key=lambda h: abs(h["step"] - f["steps"] / 2))
-    return {"steps": f["steps"], "empty_clusters": f["empty_clusters"], "stopped": f["stopped"],
+    training images that changed cluster since the last refresh of P against the tolerance that
+    stops it, and the validation ARI at the refresh nearest halfway and at the end."""
+    history = record["history"]
+    halfway = min(history, key=lambda h: abs(h["step"] - record["steps"] / 2))
+    return {"steps": record["steps"], "empty_clusters": record["empty_clusters"],
+            "stopped": record["stopped"], "tol": record["tol"],
             "last_changed": history[-1]["changed"], "halfway_step": halfway["step"],
             "halfway_validation_ari": halfway["validation_ari"],
             "final_validation_ari": history[-1]["validation_ari"]}
@@ -232,7 +234,8 @@ def run(out="results", quick=False, seed=0, preset="course", dataset="mnist", da
 
 
 def run_ablation(data, seed_list, quick, dataset, verbose):
-    """Each step of ABLATION, scored on validation data; the test images are out of reach."""
+    """Each step of ABLATION, then each of CANDIDATES, scored on validation data; the test images
+    are out of reach."""
     per_seed = []
     for s in seed_list:
         x, y, streams = study_module.load_data(data, s, quick)
@@ -304,8 +307,9 @@ def captions(n):
                             + (f" (where DEC works), and after {chosen} fine-tuned the encoder."
                                if chosen else "."),
         "finetuning": head + "at each refresh of DEC's target P, the share of training images "
-                             "that changed cluster since the last refresh; fine-tuning stops "
-                             "under the dashed line.",
+                             "that changed cluster since the last refresh (left; fine-tuning "
+                             "stops under the dashed line), and the validation ARI (right): how "
+                             "the clustering moved, watched and never used to stop or choose.",
     }
 
 
@@ -422,20 +426,26 @@ def describe(n):
         if empty["max"] > 0:        # a collapse is scored like any result, and said
             text += (f"; it left {empty['mean']:.3g} of 10 clusters empty"
                      f"{' on average' if many else ''}")
-        f = n["finetuning"][kind]
-        if "last_changed" in f:     # why it stopped where it did, and what the last half did
-            text += (f"; at its last refresh of P {100 * f['last_changed']['mean']:.2f}% of the "
-                     "training images changed cluster, against the 0.1% that stops it; validation ARI "
-                     f"{f['halfway_validation_ari']['mean']:.3f} at step "
-                     f"{f['halfway_step']['mean']:,.0f}, {f['final_validation_ari']['mean']:.3f} "
-                     "at the end")
         return text
+
+    def ending(kind):
+        """Why it stopped where it did, and what its second half changed."""
+        record = n["finetuning"][kind]
+        if "last_changed" not in record:    # results made before the study recorded these
+            return ""
+        return (f" {kind.upper()} ended with {100 * record['last_changed']['mean']:.2f}% of the "
+                "training images changing cluster since its last refresh of P (it stops under "
+                f"{100 * record['tol']['mean']:.2f}%); its validation ARI was "
+                f"{record['halfway_validation_ari']['mean']:.3f} at step "
+                f"{record['halfway_step']['mean']:,.0f} and "
+                f"{record['final_validation_ari']['mean']:.3f} at the end{means}.")
 
     return (
         opening + "\n\n" + ("" if on_course else "The tuned preset was developed on MNIST, on "
                               "seed 0's validation images. ") + settings + f", after DEC {_two(n, 'dec')} ({sec['dec']['mean']:.0f} "
         f"s, {stopped('dec')}), after IDEC {_two(n, 'idec')} ({sec['idec']['mean']:.0f} s, "
-        f"{stopped('idec')}; at most {n['finetune_steps']:,} steps each). Both start from the "
+        f"{stopped('idec')}), at most {n['finetune_steps']:,} steps each.{ending('dec')}"
+        f"{ending('idec')} Both start from the "
         "same pretrained autoencoder and the clustering reported for the codes. Chosen on "
         f"validation ARI: {chosen}. The study took {sec['study']['mean']:.0f} s"
         f"{' per seed' if many else ''}.")
@@ -459,7 +469,8 @@ def describe_ablation(n):
         "autoencoder; the tuned preset's DEC and IDEC fine-tuning is not part of it). Every "
         f"step is scored on the {n['sizes']['validation']:,} validation images held out of the "
         "training set; the test images are not used. Epochs per step: "
-        f"{epochs}. Highest validation ARI: '{labels[best]}' ({score(best):.3f})"
+        f"{epochs}. Highest validation ARI among these steps: '{labels[best]}' "
+        f"({score(best):.3f})"
         + (", the tuned preset." if best == last else
            f"; the tuned preset ('{labels[last]}', {score(last):.3f}) is not the best on "
            "validation here.")
@@ -467,11 +478,18 @@ def describe_ablation(n):
            f"validation images (as the encoder gives them {tried['raw']['mean']:.3f}, unit "
            f"length {tried['unit']['mean']:.3f}): its score is the larger of two, chosen and "
            "measured on the same images." if tried else "")
-        + "".join(f" Tried {label} (one change on top of the tuned preset's last step): "
-                  f"validation ARI {score(key):.3f}, against {score(last):.3f} without it"
-                  + (", higher: a case for adding it to the preset." if score(key) > score(last)
-                     else ", no higher, so the preset leaves it out.")
+        + "".join(candidate(key, label, steps, last, n["seeds"])
                   for key, label in n.get("candidates", {}).items()))
+
+
+def candidate(key, label, steps, last, seeds):
+    """A change tried on top of the tuned preset: its validation ARI against the preset's."""
+    ours, theirs = (steps[k]["ari"]["validation"] for k in (key, last))
+    spread = (f" (standard deviations over the seeds {ours['sd']:.3f} and {theirs['sd']:.3f})"
+              if len(seeds) > 1 else " (one seed: no spread to weigh the difference against)")
+    return (f" Tried as one change on top of the tuned preset: {label}. Validation ARI "
+            f"{ours['mean']:.3f} against {theirs['mean']:.3f} without it{spread}; the preset "
+            "does not use it.")
 
 
 def main(argv=None):
