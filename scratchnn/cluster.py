@@ -375,6 +375,8 @@ def normalized_mutual_info_score(labels_true, labels_pred):
 def cluster_means(x, labels, k):
     """The mean of the rows of x (N, d) in each of the k clusters that ``labels`` (N,) give:
     (k, d), in x's dtype (the sums in float64). An empty cluster has no mean: an error."""
+    x = check_array(x, "x", ndim=2)
+    labels = check_labels(labels, "labels", len(x), k)
     counts = np.bincount(labels, minlength=k)
     if (counts == 0).any():
         raise ValueError(f"cluster {int(np.argmin(counts))} of {k} is empty: no mean to start from")

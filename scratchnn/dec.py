@@ -238,6 +238,10 @@ class DEC:
             if extra is not None and not isinstance(extra, dict):
                 raise TypeError(f"a DEC callback returns None or a dict of named numbers, got "
                                 f"{type(extra).__name__}")
+            taken = sorted(set(extra or {}) & set(self.history[-1]))
+            if taken:
+                raise ValueError(f"a DEC callback may not overwrite the history's own {taken}: "
+                                 "give its numbers other names")
             self.history[-1].update(extra or {})
         return q, new_labels, changed
 

@@ -405,3 +405,5 @@ def test_cluster_means():
     assert means.dtype == np.float32
     with pytest.raises(ValueError, match="cluster 2 of 3 is empty"):
         cluster_means(codes, np.array([1, 1, 0]), 3)
+    with pytest.raises(ValueError, match="labels"):
+        cluster_means(codes, np.array([1, 1, 5]), 3)                  # a label beyond k

@@ -208,6 +208,9 @@ def test_dec_callback_numbers_join_each_refresh_of_the_history():
     assert len(seen) == len(dec.history) == 5          # at steps 0, 5, 10, 15 and the limit, 20
     assert [h["step"] for h in dec.history] == [0, 5, 10, 15, 20]
     assert dec.history[-1]["ari"] == adjusted_rand_score(y, dec.labels_)
+    with pytest.raises(ValueError, match=r"may not overwrite the history's own \['changed'\]"):
+        DEC(Sequential([Dense(4, 2, rng=1), Identity()]), Adam(0.01), n_clusters=3, rng=0,
+            verbose=False).fit(x, lambda dec: {"changed": 0.0})
     with pytest.raises(TypeError, match="returns None or a dict"):
         DEC(Sequential([Dense(4, 2, rng=1), Identity()]), Adam(0.01), n_clusters=3, rng=0,
             verbose=False).fit(x, lambda dec: 0.5)
