@@ -305,3 +305,19 @@ def test_the_augmentation_reaches_pretraining_and_only_the_fine_tuning_that_asks
                        np.random.SeedSequence(0), verbose=False)
     assert seen["dec"][0] is None and seen["dec"][1].max_degrees == 7
     assert study.augmentation(harness.PRESETS["course"]["augment"]) is None
+
+
+def test_the_fine_tuning_choices_were_made_on_seeds_set_apart_and_are_said(tiny_study):
+    assert not set(harness.DEVELOPMENT_SEEDS) & {0, 1, 2}         # the seeds a report runs
+    _, y, run = tiny_study
+    augment = dict(degrees=10, shift=2.8)
+    n, _ = run()                 # the blobs are no images: the augmentation is only described
+    numbers = {**described(n, y), "finetune_augment": augment,
+               "development_seeds": list(harness.DEVELOPMENT_SEEDS)}
+    text = harness.describe({**numbers, "dataset": "fashion-mnist"})
+    assert "on randomly turned and moved images as DEC-DA does" in text
+    assert ("turned by up to 10 degrees and moved by up to 2.8 pixels, anew each time, while "
+            "its target P came from the images as they are (DEC-DA)") in text
+    assert "its fine-tuning's augmentation on seeds 10–11's" in text
+    plain = harness.describe({**numbers, "finetune_augment": None})
+    assert "DEC-DA" not in plain
