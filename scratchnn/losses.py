@@ -59,7 +59,7 @@ def softmax_cross_entropy(logits, labels):
     if not isinstance(logits, np.ndarray) or logits.ndim != 2 or logits.size == 0:
         raise ValueError(f"softmax_cross_entropy: logits must be a non-empty 2-D array (N, C), "
                          f"got shape {np.shape(logits)}; a single sample is logits[None, :]")
-    check_array(logits, "softmax_cross_entropy: logits", ndim=2)
+    logits = check_array(logits, "softmax_cross_entropy: logits", ndim=2)   # integers -> float64
     n, c = logits.shape
     labels = check_labels(labels, "labels", n, c)
     logp = log_softmax(logits)

@@ -78,6 +78,14 @@ def test_losses_on_malformed_input(output, target):
         assert result[1].shape == output.shape
 
 
+def test_integer_logits_are_numbers_not_wrapping_unsigned_integers():
+    # found by hypothesis: uint8 logits [0, 1] shifted by their max wrapped to [255, 0]
+    logits = np.array([[0, 1], [1, 1]], dtype=np.uint8)
+    loss, grad = softmax_cross_entropy(logits, np.array([0, 1]))
+    expected = softmax_cross_entropy(logits.astype(np.float64), np.array([0, 1]))
+    assert loss == expected[0] and np.array_equal(grad, expected[1])
+
+
 @settings(max_examples=40, deadline=None)
 @given(malformed(), malformed())
 def test_fit_and_accuracy_on_malformed_input(x, labels):
