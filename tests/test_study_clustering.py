@@ -224,7 +224,8 @@ def described(n, y, preset="tuned", **extra):
     numbers.update(seeds=[0], preset=preset, dataset="mnist", sizes={s: 240 for s in SPLITS},
                    epochs=2, n_init=2, codes=cfg["codes"], lr=cfg["lr"], lr_decay=cfg["lr_decay"],
                    model=cfg["model"], loss=cfg["loss"], input_dropout=cfg["input_dropout"],
-                   gain=cfg["gain"], **({"finetune_steps": 20} if cfg["finetune"] else {}))
+                   gain=cfg["gain"], **({"finetune_steps": 20, "finetune_augment": None,
+                                         "development_seeds": [10, 11]} if cfg["finetune"] else {}))
     numbers.update(extra)
     return numbers
 

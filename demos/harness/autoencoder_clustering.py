@@ -417,7 +417,7 @@ def describe(n):
         "fine-tuned by DEC or IDEC (deep embedded clustering: the encoder and the 10 centres "
         "move together so that each image's soft assignment to its cluster grows more "
         "confident; IDEC keeps the reconstruction loss beside it)"
-        + (", on randomly turned and moved images as DEC-DA does" if n.get("finetune_augment")
+        + (", on randomly turned and moved images as DEC-DA does" if n["finetune_augment"]
            else "")
         + f", whichever scores the higher ARI on the validation images. After {chosen}, test "
         f"ARI {best:.3f} and matched "
@@ -440,8 +440,6 @@ def describe(n):
     def ending(kind):
         """Why it stopped where it did, and what its second half changed."""
         record = n["finetuning"][kind]
-        if "last_changed" not in record:    # results made before the study recorded these
-            return ""
         return (f" {kind.upper()} ended with {100 * record['last_changed']['mean']:.2f}% of the "
                 "training images changing cluster since its last refresh of P (it stops under "
                 f"{100 * record['tol']['mean']:.2f}%); its validation ARI was "
@@ -454,7 +452,7 @@ def describe(n):
         + f", after DEC {_two(n, 'dec')} ({sec['dec']['mean']:.0f} "
         f"s, {stopped('dec')}), after IDEC {_two(n, 'idec')} ({sec['idec']['mean']:.0f} s, "
         f"{stopped('idec')}), at most {n['finetune_steps']:,} steps each"
-        + augmented_finetuning(n.get("finetune_augment")) + f".{ending('dec')}"
+        + augmented_finetuning(n["finetune_augment"]) + f".{ending('dec')}"
         f"{ending('idec')} Both start from the "
         "same pretrained autoencoder and the clustering reported for the codes. Chosen on "
         f"validation ARI: {chosen}. The study took {sec['study']['mean']:.0f} s"
@@ -464,7 +462,7 @@ def describe(n):
 def developed_on(n, on_course):
     """Where the tuned preset's choices were made, when the data is not the one they were made on,
     or when seeds were set apart for them."""
-    dev = n.get("development_seeds")
+    dev = n["development_seeds"]
     fine = (f"; its fine-tuning's augmentation on seeds {dev[0]}–{dev[-1]}'s" if dev else "")
     if on_course and not dev:
         return ""
