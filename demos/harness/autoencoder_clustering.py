@@ -178,7 +178,8 @@ def result_numbers(n, cfg, train_size, seconds):
         for metric in ("ari", "nmi", "accuracy"):
             numbers[metric]["chosen"] = {"test": n[n["chosen"]]["test"][metric]}
         numbers.update(chosen=n["chosen"].upper(),
-                       finetuning={kind: finetuning_summary(f) for kind, f in n["finetuning"].items()})
+                       finetuning={kind: finetuning_summary(record)
+                                   for kind, record in n["finetuning"].items()})
     numbers.update(codes_chosen=n["codes_chosen"], codes_validation_ari=n["codes_validation_ari"],
                    seconds={**n["seconds"], "study": seconds}, final_loss=n["final_loss"],
                    labelled_images_for_weights=0 if cfg["loss"] == "mse" else
@@ -460,8 +461,8 @@ def describe(n):
 
 
 def developed_on(n, on_course):
-    """Where the tuned preset's choices were made, when the data is not the one they were made on,
-    or when seeds were set apart for them."""
+    """Where the tuned preset's choices were made: said unless they were all made on this data's
+    seed 0 (which the report's seeds note anyway)."""
     dev = n["development_seeds"]
     fine = (f"; its fine-tuning's augmentation on seeds {dev[0]}–{dev[-1]}'s" if dev else "")
     if on_course and not dev:
@@ -506,7 +507,7 @@ def describe_ablation(n):
            f"length {tried['unit']['mean']:.3f}): its score is the larger of two, chosen and "
            "measured on the same images." if tried else "")
         + "".join(candidate(key, label, steps, last, n["seeds"])
-                  for key, label in n.get("candidates", {}).items()))
+                  for key, label in n["candidates"].items()))
 
 
 def candidate(key, label, steps, last, seeds):
