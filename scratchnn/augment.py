@@ -98,8 +98,8 @@ class RandomRotation:
         angle = np.broadcast_to(np.radians(degrees), (n,))[:, None, None]
         dy = np.broadcast_to(dy, (n,))[:, None, None]
         dx = np.broadcast_to(dx, (n,))[:, None, None]
-        # Output pixel (r, c), relative to the centre and to the shift (float32: a batch's
-        # coordinates are as large as the batch, and a pixel's position needs no more):
+        # Output pixel (r, c), relative to the centre and to the shift (in float32: these
+        # arrays are the size of the batch, and a position within 28 pixels needs no more):
         r = (np.arange(h)[None, :, None] - (h - 1) / 2 - dy).astype(np.float32)   # (n, h, 1)
         c = (np.arange(w)[None, None, :] - (w - 1) / 2 - dx).astype(np.float32)   # (n, 1, w)
         cos, sin = np.cos(angle).astype(np.float32), np.sin(angle).astype(np.float32)

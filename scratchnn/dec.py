@@ -238,7 +238,7 @@ class DEC:
             if extra is not None and not isinstance(extra, dict):
                 raise TypeError(f"a DEC callback returns None or a dict of named numbers, got "
                                 f"{type(extra).__name__}")
-            taken = sorted(set(extra or {}) & set(self.history[-1]))
+            taken = sorted(set(extra or {}) & {*self.history[-1], "loss"})    # loss: set later
             if taken:
                 raise ValueError(f"a DEC callback may not overwrite the history's own {taken}: "
                                  "give its numbers other names")
@@ -294,5 +294,6 @@ class DEC:
 
 
 def augmented(augment, x, rng, piece=4096):
-    """``augment(x, rng)`` applied a piece of rows at a time (its temporaries stay small)."""
+    """``augment(x, rng)`` applied a piece of rows at a time, so its temporaries (several
+    arrays the size of the piece) stay bounded however many rows x has."""
     return np.concatenate([augment(x[i:i + piece], rng) for i in range(0, len(x), piece)])

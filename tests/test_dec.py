@@ -211,6 +211,9 @@ def test_dec_callback_numbers_join_each_refresh_of_the_history():
     with pytest.raises(ValueError, match=r"may not overwrite the history's own \['changed'\]"):
         DEC(Sequential([Dense(4, 2, rng=1), Identity()]), Adam(0.01), n_clusters=3, rng=0,
             verbose=False).fit(x, lambda dec: {"changed": 0.0})
+    with pytest.raises(ValueError, match=r"\['loss'\]"):           # the entry's loss comes later
+        DEC(Sequential([Dense(4, 2, rng=1), Identity()]), Adam(0.01), n_clusters=3, rng=0,
+            verbose=False).fit(x, lambda dec: {"loss": 0.0})
     with pytest.raises(TypeError, match="returns None or a dict"):
         DEC(Sequential([Dense(4, 2, rng=1), Identity()]), Adam(0.01), n_clusters=3, rng=0,
             verbose=False).fit(x, lambda dec: 0.5)
