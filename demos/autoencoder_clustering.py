@@ -1,7 +1,7 @@
 """Deep autoencoder clustering of MNIST (after "DAC: Deep Autoencoder-based Clustering", Si Lu
 and Ruisi Li): pixel-importance weights from a few labelled images, an autoencoder that rebuilds
 each image from a 10-number code under a loss weighted by those pixels, then k-means on the raw
-pixels against k-means on the codes. Beyond the course (the tuned preset), DEC or IDEC follow.
+pixels against k-means on the codes. Beyond the course (the tuned preset), DEC fine-tuning follows.
 
     python -m demos.autoencoder_clustering [--out DIR] [--seed N] [--data-dir DIR]   # course
 """
@@ -34,7 +34,7 @@ COURSE = dict(
     augment=None,           # or dict(degrees, shift): each image randomly turned and moved
     codes="raw",            # k-means on the codes as the encoder gives them
     n_init=10,              # k-means restarts; the one of least inertia is kept
-    finetune=None,          # DEC and IDEC go beyond the course: the tuned preset only
+    finetune=None,          # DEC (or IDEC) goes beyond the course: the tuned preset only
 )
 
 
@@ -137,7 +137,8 @@ def finetune(kind, model, centers, x_train, settings, reconstruction, seq, verbo
     encoder = Sequential([layer for layer in ae.encoder().layers if not isinstance(layer, Dropout)])
     optimizer, decoder = ((SGD(lr=0.01, momentum=0.9), None) if kind == "dec" else
                           (Adam(lr=0.001), ae.decoder()))
-    options = dict(settings["finetune"])        # max_steps, update_interval (and augment)
+    options = dict(settings["finetune"])    # DEC's own (max_steps, update_interval, ...) and:
+    del options["methods"]                  # which of DEC and IDEC the study runs
     # DEC-DA: the target P from the images as they are, the loss on augmented ones.
     augment = augmentation(options.pop("augment", None))
     dec = DEC(encoder, optimizer, decoder=decoder, gamma=0.1, batch_size=256, verbose=verbose,
@@ -196,7 +197,7 @@ def plot_finetuning(decs, out, tag):
         ari_ax.plot(steps, [h["validation_ari"] for h in dec.history], marker=".", label=name)
     ax.axhline(0.1, color="grey", lw=0.8, ls="--", label="stopping tolerance (0.1%)")
     ax.set_yscale("symlog", linthresh=0.1)      # 0% (nothing changed) stays visible
-    ax.set(ylim=(0, None), xlabel="fine-tuning step", title="DEC and IDEC fine-tuning",
+    ax.set(ylim=(0, None), xlabel="fine-tuning step", title=" and ".join(decs) + " fine-tuning",
            ylabel="training images that changed cluster (%)")
     ari_ax.set(xlabel="fine-tuning step", ylabel="validation ARI",
                title="the clustering as it moves")
@@ -209,7 +210,7 @@ def plot_finetuning(decs, out, tag):
 # %% The whole study, one seed
 def study(settings=COURSE, seed=0, out="results", data=None, data_dir=None, quick=False,
           tag="mnist_course", verbose=True):
-    """Data -> pixel weights -> autoencoder -> k-means on pixels and on codes (-> DEC and IDEC,
+    """Data -> pixel weights -> autoencoder -> k-means on pixels and on codes (-> DEC or IDEC,
     tuned preset) -> figures (none if out is None), one seed: returns numbers and figure files."""
     data = data or load_mnist("mnist", data_dir=data_dir)
     x, y, streams = load_data(data, seed, quick)
@@ -240,7 +241,7 @@ def study(settings=COURSE, seed=0, out="results", data=None, data_dir=None, quic
         def watch(dec):
             return {"validation_ari": adjusted_rand_score(y["validation"],
                                                           dec.predict(x["validation"]))}
-        for kind in ("dec", "idec"):      # the same stream: the same batches for both
+        for kind in settings["finetune"]["methods"]:   # "dec", "idec": the same batches
             with timed(n["seconds"], kind):
                 decs[kind] = finetune(kind, model, centers, x["train"], settings, loss,
                                       streams["finetuning"], verbose, callback=watch)

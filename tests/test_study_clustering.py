@@ -15,7 +15,7 @@ from scratchnn.autoencoder import build_relu_autoencoder
 from scratchnn.cluster import cluster_means
 
 SPLITS = ("train", "validation", "test")
-TINY_FINETUNE = dict(max_steps=20, update_interval=5)
+TINY_FINETUNE = dict(methods=("dec", "idec"), max_steps=20, update_interval=5)
 
 
 def clustering_split(n=240, seed=0):
@@ -224,8 +224,9 @@ def described(n, y, preset="tuned", **extra):
     numbers.update(seeds=[0], preset=preset, dataset="mnist", sizes={s: 240 for s in SPLITS},
                    epochs=2, n_init=2, codes=cfg["codes"], lr=cfg["lr"], lr_decay=cfg["lr_decay"],
                    model=cfg["model"], loss=cfg["loss"], input_dropout=cfg["input_dropout"],
-                   gain=cfg["gain"], **({"finetune_steps": 20, "finetune_augment": None,
-                                         "development_seeds": [10, 11]} if cfg["finetune"] else {}))
+                   gain=cfg["gain"], **({"finetune_methods": ["dec", "idec"], "finetune_steps": 20,
+                                         "finetune_augment": None, "development_seeds": [10, 11]}
+                                        if cfg["finetune"] else {}))
     numbers.update(extra)
     return numbers
 
@@ -262,6 +263,26 @@ def test_the_text_follows_the_numbers_and_a_collapse_is_said(tiny_study):
             ) in text
     assert f"{last['validation_ari']:.3f} at the end" in text
     assert last["step"] == record["steps"] and "IDEC ended with" in text
+
+
+def test_a_preset_with_one_fine_tuning_reports_it_alone(tiny_study):
+    x, y, run = tiny_study
+    n, _ = run(finetune={**TINY_FINETUNE, "methods": ("dec",)})
+    assert "idec" not in n and set(n["finetuning"]) == {"dec"} and n["chosen"] == "dec"
+    numbers = described(n, y, finetune_methods=["dec"])
+    text = harness.describe(numbers)
+    assert "IDEC" not in text and "Both start" not in text
+    assert "whichever scores the higher ARI on the validation images" not in text
+    assert "DEC starts from the pretrained autoencoder" in text and "steps each" not in text
+    # Its rows: DEC's and the result after it, nothing of IDEC's or of a choice between two.
+    keys = [row.key for row in harness.tuned_rows(("dec",))]
+    assert "ari.dec.test" in keys and "ari.chosen.test" in keys and "seconds.dec" in keys
+    assert not [k for k in keys if "idec" in k] and "chosen" not in keys
+    both = [row.key for row in harness.tuned_rows(("dec", "idec"))]
+    assert {"ari.idec.test", "seconds.idec", "chosen"} <= set(both)
+    # The tuned preset is of this kind: DEC alone (chosen on the development seeds).
+    assert harness.PRESETS["tuned"]["finetune"]["methods"] == ("dec",)
+    assert [row.key for row in harness.TUNED_ROWS] == keys
 
 
 def test_the_course_text_defines_its_terms_and_gives_the_courses_times(tiny_study):
@@ -319,6 +340,6 @@ def test_the_fine_tuning_choices_were_made_on_seeds_set_apart_and_are_said(tiny_
     assert "on randomly turned and moved images as DEC-DA does" in text
     assert ("turned by up to 10 degrees and moved by up to 2.8 pixels, anew each time, while "
             "its target P came from the images as they are (DEC-DA)") in text
-    assert "its fine-tuning's augmentation on seeds 10–11's" in text
+    assert "its fine-tuning on seeds 10–13's" in text
     plain = harness.describe({**numbers, "finetune_augment": None})
     assert "DEC-DA" not in plain
