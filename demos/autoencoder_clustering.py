@@ -129,16 +129,18 @@ def cluster_codes(codes, y, settings, seq):
 # %% 5. Beyond the course: DEC and IDEC fine-tuning (the tuned preset)
 def finetune(kind, model, centers, x_train, settings, reconstruction, seq, verbose=True,
              callback=None):
-    """DEC (Xie et al. 2016: SGD 0.01, momentum 0.9) or IDEC (Guo et al. 2017: Adam 0.001, the
-    reconstruction loss kept, the clustering loss weighted 0.1) on a copy of the pretrained
-    autoencoder from the given centres; batch 256, stopped when under 0.1% change cluster."""
+    """DEC (Xie et al. 2016: SGD with momentum 0.9, at the paper's rate 0.01 unless the settings
+    give ``dec_lr``) or IDEC (Guo et al. 2017: Adam 0.001, the reconstruction loss kept, the
+    clustering loss weighted 0.1) on a copy of the pretrained autoencoder from the given
+    centres; batch 256, stopped when under 0.1% change cluster."""
+    options = dict(settings["finetune"])    # DEC's own (max_steps, update_interval, ...) and:
+    del options["methods"]                  # which of DEC and IDEC the study runs
+    dec_lr = options.pop("dec_lr", 0.01)
     ae = copy.deepcopy(model)       # DEC and IDEC both start from the same pretrained one
     # Fine-tuning sees whole images, as in the DEC paper: the denoising noise was for pretraining.
     encoder = Sequential([layer for layer in ae.encoder().layers if not isinstance(layer, Dropout)])
-    optimizer, decoder = ((SGD(lr=0.01, momentum=0.9), None) if kind == "dec" else
+    optimizer, decoder = ((SGD(lr=dec_lr, momentum=0.9), None) if kind == "dec" else
                           (Adam(lr=0.001), ae.decoder()))
-    options = dict(settings["finetune"])    # DEC's own (max_steps, update_interval, ...) and:
-    del options["methods"]                  # which of DEC and IDEC the study runs
     # DEC-DA: the target P from the images as they are, the loss on augmented ones.
     augment = augmentation(options.pop("augment", None))
     dec = DEC(encoder, optimizer, decoder=decoder, gamma=0.1, batch_size=256, verbose=verbose,
@@ -248,7 +250,8 @@ def study(settings=COURSE, seed=0, out="results", data=None, data_dir=None, quic
             n[kind], _ = evaluate(decs[kind], x, y)
         n["finetuning"] = {kind: {"steps": dec.n_steps_, "empty_clusters": dec.empty_clusters_,
                                   "stopped": "converged" if dec.converged_ else "step limit",
-                                  "tol": dec.tol, "history": dec.history}
+                                  "tol": dec.tol, "lr": dec.optimizer.lr,
+                                  "history": dec.history}
                            for kind, dec in decs.items()}
         n["chosen"] = max(decs, key=lambda kind: n[kind]["validation"]["ari"])
     if out is None:

@@ -70,6 +70,21 @@ def test_dec_and_idec_each_start_from_the_same_pretrained_autoencoder():
         assert any(not np.array_equal(tuned[k], original[k]) for k in tuned)
 
 
+def test_decs_rate_is_the_papers_unless_the_settings_give_one():
+    x, _ = clustering_split()
+    model = build_relu_autoencoder(sizes=(6, 5, 4), rng=0)
+    centers = model.encode(x["train"][:10])
+    rates = {}
+    for kind, spec in (("dec", {}), ("dec", {"dec_lr": 0.05}), ("idec", {"dec_lr": 0.05})):
+        settings = {"finetune": {**TINY_FINETUNE, **spec}}
+        dec = study.finetune(kind, model, centers, x["train"], settings, mse,
+                             np.random.SeedSequence(0), verbose=False)
+        rates[kind, bool(spec)] = (type(dec.optimizer).__name__, dec.optimizer.lr)
+    assert rates == {("dec", False): ("SGD", 0.01), ("dec", True): ("SGD", 0.05),
+                     ("idec", True): ("Adam", 0.001)}      # dec_lr is DEC's alone
+    assert harness.PRESETS["tuned"]["finetune"]["dec_lr"] == 0.03
+
+
 def test_dec_and_idec_start_alike_from_the_reported_clustering(tiny_study, monkeypatch):
     x, y, run = tiny_study
     calls, original = [], study.finetune
@@ -124,7 +139,7 @@ def test_from_unit_codes_dec_starts_at_the_mean_code_of_each_reported_cluster(mo
 
 def fake_dec(train_labels, predict):
     return SimpleNamespace(labels_=train_labels, predict=predict, n_steps_=1, empty_clusters_=0,
-                           converged_=True, tol=0.001,
+                           converged_=True, tol=0.001, optimizer=SimpleNamespace(lr=0.01),
                            history=[{"step": 1, "changed": 0.0, "validation_ari": 0.5}])
 
 
@@ -274,6 +289,7 @@ def test_a_preset_with_one_fine_tuning_reports_it_alone(tiny_study):
     assert "IDEC" not in text and "Both start" not in text
     assert "whichever scores the higher ARI on the validation images" not in text
     assert "DEC starts from the pretrained autoencoder" in text and "steps each" not in text
+    assert "(SGD with momentum 0.9 at rate 0.01, " in text      # the rate the run used
     # Its rows: DEC's and the result after it, nothing of IDEC's or of a choice between two.
     keys = [row.key for row in harness.tuned_rows(("dec",))]
     assert "ari.dec.test" in keys and "ari.chosen.test" in keys and "seconds.dec" in keys
