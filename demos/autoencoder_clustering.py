@@ -34,7 +34,7 @@ COURSE = dict(
     augment=None,           # or dict(degrees, shift): each image randomly turned and moved
     codes="raw",            # k-means on the codes as the encoder gives them
     n_init=10,              # k-means restarts; the one of least inertia is kept
-    finetune=None,          # DEC (or IDEC) goes beyond the course: the tuned preset only
+    finetune=None,          # beyond the course (tuned preset): dict(methods, max_steps, ...)
 )
 
 
@@ -133,9 +133,9 @@ def finetune(kind, model, centers, x_train, settings, reconstruction, seq, verbo
     give ``dec_lr``) or IDEC (Guo et al. 2017: Adam 0.001, the reconstruction loss kept, the
     clustering loss weighted 0.1) on a copy of the pretrained autoencoder from the given
     centres; batch 256, stopped when under 0.1% change cluster."""
-    options = dict(settings["finetune"])    # DEC's own (max_steps, update_interval, ...) and:
-    del options["methods"]                  # which of DEC and IDEC the study runs
-    dec_lr = options.pop("dec_lr", 0.01)
+    options = dict(settings["finetune"])    # max_steps and update_interval go to DEC as they are
+    del options["methods"]                  # the study's: which of DEC and IDEC run
+    dec_lr = options.pop("dec_lr", 0.01)    # DEC's SGD rate: the paper's unless set
     ae = copy.deepcopy(model)       # DEC and IDEC both start from the same pretrained one
     # Fine-tuning sees whole images, as in the DEC paper: the denoising noise was for pretraining.
     encoder = Sequential([layer for layer in ae.encoder().layers if not isinstance(layer, Dropout)])
@@ -147,6 +147,15 @@ def finetune(kind, model, centers, x_train, settings, reconstruction, seq, verbo
               reconstruction=reconstruction, initial_centers=centers, augment=augment,
               rng=np.random.default_rng(seq), **options)
     return dec.fit(x_train, callback)   # callback(dec) at each refresh of P: see study()
+
+
+def check_finetune(spec):
+    """A misspelt method would run IDEC, and a rate for DEC with no DEC be ignored: refused."""
+    methods = spec["methods"] if spec else ("dec",)
+    if (isinstance(methods, str) or not methods or not set(methods) <= {"dec", "idec"}
+            or "dec_lr" in (spec or {}) and "dec" not in methods):
+        raise ValueError(f"finetune['methods'] is a tuple of 'dec' and/or 'idec' (with 'dec' if "
+                         f"'dec_lr' is set), not {methods!r}")
 
 
 # %% 6. Figures
@@ -212,8 +221,9 @@ def plot_finetuning(decs, out, tag):
 # %% The whole study, one seed
 def study(settings=COURSE, seed=0, out="results", data=None, data_dir=None, quick=False,
           tag="mnist_course", verbose=True):
-    """Data -> pixel weights -> autoencoder -> k-means on pixels and on codes (-> DEC or IDEC,
+    """Data -> pixel weights -> autoencoder -> k-means on pixels and on codes (-> DEC and/or IDEC,
     tuned preset) -> figures (none if out is None), one seed: returns numbers and figure files."""
+    check_finetune(settings["finetune"])        # before the minutes of pretraining
     data = data or load_mnist("mnist", data_dir=data_dir)
     x, y, streams = load_data(data, seed, quick)
     n = {"seconds": {}}
@@ -234,24 +244,22 @@ def study(settings=COURSE, seed=0, out="results", data=None, data_dir=None, quic
     n["seconds"]["training"], n["final_loss"] = history.seconds, history.epoch_loss[-1]
     decs = {}
     if settings["finetune"]:
-        # Both start from the clustering reported above: its centres if k-means saw the codes
+        # Each starts from the clustering reported above: its centres if k-means saw the codes
         # as the encoder gives them (where DEC works), else the mean code of each cluster.
         centers = (km.cluster_centers_ if n["codes_chosen"] == "raw"
                    else cluster_means(codes["train"], km.labels_, 10))
-        # At each refresh of P, the validation ARI: how the clustering moves as DEC goes on
-        # (watched, not used to stop or choose).
+        # The validation ARI at each refresh of P: watched, never used to stop or choose.
         def watch(dec):
             return {"validation_ari": adjusted_rand_score(y["validation"],
                                                           dec.predict(x["validation"]))}
-        for kind in settings["finetune"]["methods"]:   # "dec", "idec": the same batches
+        for kind in settings["finetune"]["methods"]:   # the same stream: the same batches
             with timed(n["seconds"], kind):
                 decs[kind] = finetune(kind, model, centers, x["train"], settings, loss,
                                       streams["finetuning"], verbose, callback=watch)
             n[kind], _ = evaluate(decs[kind], x, y)
         n["finetuning"] = {kind: {"steps": dec.n_steps_, "empty_clusters": dec.empty_clusters_,
                                   "stopped": "converged" if dec.converged_ else "step limit",
-                                  "tol": dec.tol, "lr": dec.optimizer.lr,
-                                  "history": dec.history}
+                                  "tol": dec.tol, "lr": dec.optimizer.lr, "history": dec.history}
                            for kind, dec in decs.items()}
         n["chosen"] = max(decs, key=lambda kind: n[kind]["validation"]["ari"])
     if out is None:

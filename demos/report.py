@@ -53,8 +53,8 @@ README_ROWS = [
     ("distillation", "best_distilled.test_accuracy"),
     # Shown when the sample is a --preset tuned run:
     ("autoencoder", "ari.encoded.test", "tuned"),
-    ("autoencoder", "ari.chosen.test", "tuned"),
-    ("autoencoder", "accuracy.chosen.test", "tuned"),
+    ("autoencoder", "ari.dec.test", "tuned"),
+    ("autoencoder", "accuracy.dec.test", "tuned"),
     ("distillation", "teacher.test_accuracy", "tuned"),
     ("distillation", "student.test_accuracy", "tuned"),
     ("distillation", "best_distilled.test_accuracy", "tuned"),

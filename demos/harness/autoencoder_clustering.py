@@ -40,9 +40,9 @@ PRESETS = {
     # demos.autoencoder_clustering.finetune), which the ablation leaves out: DEC, at most 4,200
     # steps, P refreshed every 140 (the papers' settings), and three choices made on the
     # validation images of seeds set apart (DEVELOPMENT_SEEDS): the loss on augmented images as
-    # DEC-DA's (seeds 10 and 11); DEC alone (12 and 13: IDEC won one seed and lost the other by
-    # about 0.02, at 1.6 times DEC's seconds, which a 10-minute study cannot spare); SGD's rate
-    # 0.03, not the paper's 0.01 (11 to 13: higher on two seeds, level on the third).
+    # DEC-DA's (seeds 10 and 11); DEC alone (12 and 13: IDEC lost one seed by 0.013 and won the
+    # other by 0.022, at 1.7-1.8 times DEC's seconds, which a 10-minute study cannot spare); SGD's
+    # rate 0.03, not the paper's 0.01 (11 to 13: higher on two seeds, level on the third).
     "tuned": dict(model="relu", loss="mse", n_labelled=1000, lr=0.001, lr_decay=True, epochs=40,
                   batch=256, beta=0.0, input_dropout=0.2, gain=1 / 3, augment=None, codes="best",
                   n_init=10, finetune=dict(methods=("dec",), dec_lr=0.03, max_steps=4200,
@@ -142,12 +142,12 @@ STUDY_SECONDS_ROW = Row("seconds.study", "seconds of the whole study (one seed)"
 
 
 def tuned_rows(methods):
-    """The rows of a preset that fine-tunes by ``methods`` ("dec", "idec" or both)."""
-    chosen = "the chosen fine-tuning" if len(methods) > 1 else methods[0].upper()
+    """The rows of a preset that fine-tunes by ``methods`` ("dec", "idec" or both); the one
+    chosen on validation has rows of its own only when there was a choice."""
+    choice = [Row("chosen", "fine-tuning chosen on validation ARI (seeds)", "counts"),
+              *_rows("chosen", "after the chosen fine-tuning", ("test",))]
     return (KMEANS_ROWS + [row for kind in methods for row in FINETUNING_ROWS[kind]]
-            + ([Row("chosen", "fine-tuning chosen on validation ARI (seeds)", "counts")]
-               if len(methods) > 1 else [])
-            + _rows("chosen", f"after {chosen}", ("test",)) + SECONDS_ROWS
+            + (choice if len(methods) > 1 else []) + SECONDS_ROWS
             + [Row(f"seconds.{kind}", f"seconds of {kind.upper()} fine-tuning", "f1")
                for kind in methods] + [STUDY_SECONDS_ROW])
 
@@ -307,7 +307,8 @@ def captions(n):
     head = f"{preset_words(n)}, {DATASET_NAMES[n['dataset']]}, seed {n['seeds'][0]}: "
     what = "digit" if n["dataset"] == "mnist" else "class"
     chosen = next(iter(n["chosen"])) if "chosen" in n and len(n["chosen"]) == 1 else None
-    after = f", and after {chosen} (chosen on validation ARI)" if chosen else ""
+    choice = " (chosen on validation ARI)" if len(n.get("finetune_methods", ())) > 1 else ""
+    after = f", and after {chosen}{choice}" if chosen else ""
     return {
         "pixel_weights": head + f"pixel-importance weights from "
                                 f"{n['labelled_images_for_weights']['values'][0]} labelled "
@@ -453,7 +454,7 @@ def describe(n):
 
     def optimizer(kind):
         rate = n["finetuning"][kind]["lr"]["mean"]
-        return f"SGD with momentum 0.9 at rate {rate:g}" if kind == "dec" else f"Adam at {rate:g}"
+        return f"SGD at rate {rate:g}" if kind == "dec" else f"Adam at rate {rate:g}"
 
     def ending(kind):
         """Why it stopped where it did, and what its second half changed."""
