@@ -45,7 +45,7 @@ PRESETS = {
                   batch=256, beta=0.0, input_dropout=0.2, gain=1 / 3, augment=None, codes="best",
                   n_init=10, finetune=dict(methods=("dec",), dec_lr=0.03, max_steps=4200,
                                            update_interval=140,
-                                           augment=dict(degrees=10, shift=2.8))),
+                                           augment=dict(degrees=5, shift=1.4))),
 }
 DEVELOPMENT_SEEDS = (10, 11, 12, 13)    # the fine-tuning was chosen on these seeds
 ABLATION = [
