@@ -206,7 +206,8 @@ def plot_finetuning(decs, out, tag):
         steps = [h["step"] for h in dec.history]
         ax.plot(steps[1:], [100 * h["changed"] for h in dec.history[1:]], marker=".", label=name)
         ari_ax.plot(steps, [h["validation_ari"] for h in dec.history], marker=".", label=name)
-    ax.axhline(0.1, color="grey", lw=0.8, ls="--", label="stopping tolerance (0.1%)")
+    tol = 100 * next(iter(decs.values())).tol   # the same for DEC and IDEC: see finetune()
+    ax.axhline(tol, color="grey", lw=0.8, ls="--", label=f"stopping tolerance ({tol:g}%)")
     ax.set_yscale("symlog", linthresh=0.1)      # 0% (nothing changed) stays visible
     ax.set(ylim=(0, None), xlabel="fine-tuning step", title=" and ".join(decs) + " fine-tuning",
            ylabel="training images that changed cluster (%)")

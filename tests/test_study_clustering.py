@@ -142,6 +142,17 @@ def fake_dec(train_labels, predict):
                            history=[{"step": 1, "changed": 0.0, "validation_ari": 0.5}])
 
 
+def test_the_fine_tuning_figure_draws_the_tolerance_that_stops_dec(monkeypatch):
+    drawn = {}
+    monkeypatch.setattr(study, "save", lambda fig, out, name: drawn.setdefault("fig", fig))
+    dec = fake_dec(None, None)
+    dec.tol = 0.02                  # 2%: not the default 0.1% that a constant line would show
+    study.plot_finetuning({"DEC": dec}, "unused", "tag")
+    line = next(line for line in drawn["fig"].axes[0].lines
+                if line.get_label().startswith("stopping tolerance"))
+    assert np.allclose(line.get_ydata(), 2.0) and line.get_label() == "stopping tolerance (2%)"
+
+
 def test_the_fine_tuning_is_chosen_on_validation_never_on_test(tiny_study, monkeypatch):
     x, y, run = tiny_study
     # Made-up clusterings: DEC is perfect on training and test and chance on validation;
