@@ -199,8 +199,7 @@ def plot_codes(y, codes, names, out, tag):
 
 
 def plot_finetuning(decs, out, tag):
-    """At each refresh of the target P: the share of training images that changed cluster, and
-    the validation ARI."""
+    """At each refresh of the target P: the training images that changed cluster, validation ARI."""
     fig, (ax, ari_ax) = plt.subplots(1, 2, figsize=(11, 3.4))
     for name, dec in decs.items():
         steps = [h["step"] for h in dec.history]
