@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from demos import autoencoder_clustering as study
+from demos._common import plt
 from demos.harness import autoencoder_clustering as harness
 from demos.report import table
 from demos.schema import spread
@@ -150,6 +151,7 @@ def test_the_fine_tuning_figure_draws_the_tolerance_that_stops_dec(monkeypatch):
     study.plot_finetuning({"DEC": dec}, "unused", "tag")
     line = next(line for line in drawn["fig"].axes[0].lines
                 if line.get_label().startswith("stopping tolerance"))
+    plt.close(drawn["fig"])         # save(), which closes it, was replaced above
     assert np.allclose(line.get_ydata(), 2.0) and line.get_label() == "stopping tolerance (2%)"
 
 
