@@ -375,7 +375,9 @@ class Sequential(Container):
 
     def backward(self, dout, input_grad=True):
         """Chain rule through the layers in reverse: each layer maps dL/d(its output)
-        to dL/d(its input).  ``input_grad=False`` lets the first layer skip dx."""
+        to dL/d(its input) and sets its own parameters' gradients, each of its parameter's
+        shape.  dout (N, output width) -> dx (N, n_in); ``input_grad=False`` lets the first
+        layer skip dx (then None is returned)."""
         self._check_gradient(len(self.layers), dout, "backward was given dL/d(output)",
                              "the loss's gradient must be shaped like the output, in its dtype (a "
                              "loss that mixes in integer or float64 arrays upcasts it)")

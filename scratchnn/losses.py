@@ -55,6 +55,17 @@ def softmax_cross_entropy(logits, labels):
 
     L = (1/N) sum_n [logsumexp(z_n) - z_n,y_n];  dL/dz = (softmax(z) - onehot(y)) / N.
     logits (N, C), labels (N,) -> (scalar, (N, C)).  Finite for any finite logits.
+
+    Why softmax and cross-entropy meet in (softmax - onehot) / N, for one row z (C,) with
+    label y and p = softmax(z), p_j = exp(z_j) / sum_k exp(z_k):
+
+        L_n = -log p_y = logsumexp(z) - z_y                           (a number)
+        d logsumexp(z) / dz_j = exp(z_j) / sum_k exp(z_k) = p_j       (p, shape (C,))
+        d z_y / dz_j = [j == y]                                       (onehot(y), shape (C,))
+        dL_n/dz = p - onehot(y)                                       (C,)
+
+    The batch loss is the mean L = (1/N) sum_n L_n, so row n of dL/dZ is dL_n/dz_n / N:
+    dL/dZ = (softmax(Z) - onehot(y)) / N, shape (N, C). Each row sums to 0.
     """
     if not isinstance(logits, np.ndarray) or logits.ndim != 2 or logits.size == 0:
         raise ValueError(f"softmax_cross_entropy: logits must be a non-empty 2-D array (N, C), "
@@ -146,9 +157,20 @@ class SoftTargetLoss:
 
         L = alpha * T^2 * (1/N) sum_n KL(p_n || q_n) + (1 - alpha) * CE(s, y)
 
-    T^2 keeps the soft term's gradient on the same scale as the hard one for any T:
-    dKL/ds = (q - p) / T, so  dL/ds = [alpha T (q - p) + (1 - alpha)(softmax(s) - onehot(y))] / N.
     Called as ``loss(student_logits, teacher_logits, labels)``; (N, C), (N, C), (N,) -> (scalar, (N, C)).
+
+    The gradient, for one row s (C,) of student logits, with KL(p || q) = sum_i p_i (log p_i - log q_i):
+
+        log q_i = s_i / T - logsumexp(s / T)                          (C,)
+        d log q_i / ds_j = ([i == j] - q_j) / T                       (C, C)
+        p does not depend on s, so
+        dKL/ds_j = -sum_i p_i ([i == j] - q_j) / T = (q_j - p_j) / T   (C,), as sum_i p_i = 1.
+
+    The soft term alpha T^2 (1/N) sum_n KL_n then gives alpha T (q - p) / N per row: T^2 keeps
+    its gradient on the scale of the hard term's for any T (softening by T shrinks it by T^2).
+    The hard term is (1 - alpha) times :func:`softmax_cross_entropy`'s. So, shape (N, C):
+
+        dL/ds = [alpha T (q - p) + (1 - alpha) (softmax(s) - onehot(y))] / N.
     """
 
     def __init__(self, temperature=4.0, alpha=0.9):
