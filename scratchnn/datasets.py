@@ -423,7 +423,8 @@ class PixelScaler:
         train = self._as_batch(train_images, "train_images")
         self.min_ = float(train.min())
         self.range_ = float(train.max()) - self.min_ or 1.0
-        if not (abs(self.min_) < 1e38 and np.isfinite(np.float32(1.0 / self.range_))):
+        # 1 / range must fit float32, compared in float64 (casting first would overflow, loudly)
+        if not (abs(self.min_) < 1e38 and 1.0 / self.range_ < float(np.finfo(np.float32).max)):
             raise ValueError(f"train_images spans [{self.min_:.3g}, {float(train.max()):.3g}], which float32 "
                              "cannot scale to [0, 1]; pass pixel values")
         self.n_features_ = math.prod(train.shape[1:])

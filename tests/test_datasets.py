@@ -252,3 +252,9 @@ def test_standardize_and_make_moons_check_their_arguments():
         make_moons(10, noise=-0.1)
     with pytest.raises(ValueError, match="noise=1e\\+308 is too large"):
         make_moons(10, noise=1e308, rng=0)
+
+
+@pytest.mark.filterwarnings("error")        # the check itself must not overflow a cast
+def test_a_range_too_small_for_float32_is_refused_in_words_not_in_a_numpy_warning():
+    with pytest.raises(ValueError, match="float32 cannot scale"):
+        PixelScaler().fit(np.array([[0.0], [3.2e-42]]))
