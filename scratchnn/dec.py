@@ -282,7 +282,8 @@ class DEC:
             xb = x[idx] if self.augment is None else augmented(self.augment, x[idx], self.rng)
             targets = p[idx] if self.decoder is None else (p[idx], xb)
             h = fit(model, loss, self.optimizer, xb, targets, epochs=1, batch_size=self.batch_size,
-                    rng=self.rng, progress=False, name="DEC" if self.decoder is None else "IDEC")
+                    rng=self.rng, progress=False, name="DEC" if self.decoder is None else "IDEC",
+                    warn_constant=False)      # each fit is one piece of DEC's run
             self.history[-1]["loss"] = h.epoch_loss[-1]
             steps += len(h.loss)
         if not self.converged_:            # stopped by the step limit: label the final model

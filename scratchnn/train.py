@@ -16,7 +16,6 @@ import numpy as np
 
 from .checks import (NonFiniteError, NumericalError, check_array, check_labels, check_positive)
 from .layers import check_input, leaf_layers
-from .losses import SoftTargetLoss, WeightedMSE, distill_logit_mse, mse, softmax_cross_entropy
 
 
 def train_step(model, loss_fn, optimizer, x, *targets, penalty=None):
@@ -84,7 +83,7 @@ class History:
 def fit(model, loss_fn, optimizer, x, targets, epochs=1, batch_size=32, rng=None, penalty=None,
         validation_data=None, patience=None, restore_best=False, lr_schedule=None, augment=None,
         callback=None, progress=True, print_epochs=False, stream=None, name="train",
-        initial_epoch=None):
+        initial_epoch=None, warn_constant=True):
     """Train ``model`` by mini-batch gradient descent, :func:`train_step` after
     :func:`train_step`; returns a :class:`History`.
 
@@ -109,19 +108,21 @@ def fit(model, loss_fn, optimizer, x, targets, epochs=1, batch_size=32, rng=None
                      named numbers (kept in ``History.evaluations``, printed with ``print_epochs``);
                      it may ``raise StopTraining(reason)`` to end training after that epoch.
     progress         a one-line display on a terminal; ``print_epochs`` prints a line per epoch.
+    warn_constant    warn if the run ends no better than a constant prediction; False for a fit
+                     that is one piece of a longer run (DEC fine-tunes by many short fits).
 
     Mistakes stop before the first step with an error that names them (see
     :func:`check_fit_arguments`); a loss or a weight that stops being finite raises
     ``NumericalError`` with the epoch, the step and the likely cause; a run that ends worse
     than predicting a constant warns.
     """
-    x, targets, validation_data = check_fit_arguments(
-        model, loss_fn, optimizer, x, targets, epochs, penalty, validation_data, patience,
-        restore_best)
-    history, display = History(), Display(name, epochs, stream, progress, print_epochs)
-    seeds, n, best_state = EpochStreams(rng), len(x), None
     first = model.epochs_trained if initial_epoch is None else check_positive(
         initial_epoch, "initial_epoch", integer=True, allow_zero=True)
+    x, targets, validation_data = check_fit_arguments(
+        model, loss_fn, optimizer, x, targets, epochs, penalty, validation_data, patience,
+        restore_best, first_batch=epoch_batch_size(batch_size, first))
+    history, display = History(), Display(name, epochs, stream, progress, print_epochs)
+    seeds, n, best_state = EpochStreams(rng), len(x), None
     with training_mode(model), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for epoch in range(first, first + epochs):
             size = epoch_batch_size(batch_size, epoch)
@@ -153,7 +154,9 @@ def fit(model, loss_fn, optimizer, x, targets, epochs=1, batch_size=32, rng=None
     display.close()
     if best_state is not None:
         model.load_state_dict(best_state)
-    warn_if_no_better_than_constant(model, loss_fn, optimizer, x, targets, penalty, history, name)
+    if warn_constant:
+        warn_if_no_better_than_constant(model, loss_fn, optimizer, x, targets, penalty, history,
+                                        name)
     return history
 
 
@@ -161,10 +164,11 @@ def fit(model, loss_fn, optimizer, x, targets, epochs=1, batch_size=32, rng=None
 
 
 def check_fit_arguments(model, loss_fn, optimizer, x, targets, epochs, penalty, validation_data,
-                        patience, restore_best):
+                        patience, restore_best, first_batch):
     """Every check ``fit`` makes before its first step; returns x, the targets (a tuple of arrays)
     and the validation data, converted to the model's dtype. Errors name the argument, the
-    data's own sizes and the fix."""
+    data's own sizes and the fix. The loss is tried once on the first batch (any loss, the
+    core's own and one's own alike: :func:`check_loss_on_first_batch`)."""
     check_objects(model, loss_fn, optimizer)
     x = check_input(x, model.n_in, model.dtype, name="x")
     if len(x) == 0:
@@ -180,7 +184,8 @@ def check_fit_arguments(model, loss_fn, optimizer, x, targets, epochs, penalty, 
     if penalty is not None and not (callable(penalty) and callable(getattr(penalty, "value", None))):
         raise TypeError(f"penalty must be an L2Penalty (or an object with value(params) and "
                         f"__call__(params, grads)), got {type(penalty).__name__}")
-    targets = check_targets(targets, x, model, loss_fn, "targets")
+    targets = check_targets(targets, x, model, "targets")
+    check_loss_on_first_batch(model, loss_fn, x, targets, first_batch)
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise TypeError("validation_data must be a pair (x_val, targets_val), like x and targets")
@@ -188,7 +193,7 @@ def check_fit_arguments(model, loss_fn, optimizer, x, targets, epochs, penalty, 
         if len(x_val) == 0:
             raise ValueError("validation_data[0] is empty: hold out at least one row, or leave "
                              "validation_data out")
-        validation_data = (x_val, check_targets(validation_data[1], x_val, model, loss_fn,
+        validation_data = (x_val, check_targets(validation_data[1], x_val, model,
                                                 "validation_data[1]"))
     elif patience is not None or restore_best:
         raise ValueError("patience and restore_best compare validation losses: give "
@@ -216,11 +221,14 @@ def check_objects(model, loss_fn, optimizer):
                         f"{getattr(loss_fn, '__name__', type(loss_fn).__name__)}")
 
 
-def check_targets(targets, x, model, loss_fn, label):
-    """The targets as a tuple of arrays with a row for each row of x, float ones in the model's
-    dtype; for the core's own losses, also of the shape that loss needs (with a hint if not)."""
-    n = len(x)
-    regression = loss_fn in (mse, distill_logit_mse) or isinstance(loss_fn, WeightedMSE)
+def check_targets(targets, x, model, label):
+    """The targets as a tuple of arrays with a row for each row of x, each recognised from its
+    own shape and dtype, never from the loss, so that a loss of one's own is treated as the
+    core's are: an array shaped like the model's output holds values, cast to the model's dtype
+    (integers too); one whole number per row, for an output of several columns, is a class
+    label, checked against the output's width; any other float array is cast to the model's
+    dtype. Several targets (teacher logits and labels, say) come as a tuple."""
+    n, width = len(x), output_width(model, x)
     several = isinstance(targets, tuple) or (
         isinstance(targets, list) and targets and all(isinstance(t, np.ndarray) for t in targets))
     checked = []
@@ -230,29 +238,90 @@ def check_targets(targets, x, model, loss_fn, label):
         if t.ndim == 0 or len(t) != n:
             raise ValueError(f"{name} has {len(t) if t.ndim else 0} rows but x has {n}; give one "
                              "target row per sample (several targets go in a tuple)")
-        if t.dtype.kind == "f" or (t.dtype.kind in "iub" and regression):
+        if looks_like_labels(t, width):
+            t = check_labels(t, name, n, width)
+        elif t.shape == (n, width) or t.dtype.kind == "f":
             t = check_array(t, name, ndim=None, dtype=model.dtype)      # compared as numbers
         checked.append(t)
-    width = output_width(model, x)
-    if loss_fn is softmax_cross_entropy and len(checked) == 1:
-        checked[0] = class_labels(checked[0], label, n, width)
-    elif isinstance(loss_fn, SoftTargetLoss) and len(checked) == 2:     # (teacher logits, labels)
-        checked[1] = class_labels(checked[1], f"{label}[1]", n, width)
-    elif regression and len(checked) == 1 and checked[0].shape != (n, width):
-        given = np.asarray(targets[0] if several else targets)
-        hint = (" They look like class labels: for classification use softmax_cross_entropy"
-                if given.ndim == 1 and given.dtype.kind in "iub" else "")
-        raise ValueError(f"{label} has shape {checked[0].shape} but a squared error compares the "
-                         f"model's output, shape ({n}, {width}), element by element.{hint}")
     return tuple(checked)
 
 
-def class_labels(labels, name, n, n_classes):
-    """Integer labels, one per row (with a hint when they come one-hot)."""
-    if labels.ndim == 2 and labels.shape[1] > 1 and np.isin(labels, (0, 1)).all():
-        raise ValueError(f"{name} look one-hot ({labels.shape[0]} rows x {labels.shape[1]} columns "
-                         "of 0 and 1); the loss takes one integer label per row: pass y.argmax(1)")
-    return check_labels(labels, name, n, n_classes)
+def looks_like_labels(t, width):
+    """One whole number per row, for an output of several columns: class labels."""
+    if t.ndim != 1 or width < 2:
+        return False
+    return t.dtype.kind in "iu" or (t.dtype.kind == "f" and bool(np.isfinite(t).all())
+                                    and bool(np.all(t == np.round(t))))
+
+
+def check_loss_on_first_batch(model, loss_fn, x, targets, rows):
+    """Call the loss once, before any step, on the model's output for the first ``rows`` rows,
+    and name the loss (not a layer) when it raises, returns anything but (a number, dL/d output
+    shaped like the output in its dtype), or broadcasts a target of another shape against the
+    output. What the targets look like is said beside (one-hot rows, labels, a shape that
+    broadcasts). A first output that is not finite is left to the first step to explain."""
+    with training_mode(model, False), np.errstate(all="ignore"):
+        try:
+            output = model.forward(x[:rows])
+        except NonFiniteError:
+            return
+    if not np.isfinite(output).all():
+        return
+    name = getattr(loss_fn, "__name__", type(loss_fn).__name__)
+    what = (f"the loss {name}, called on the first batch (an output of shape {output.shape}, "
+            f"{output.dtype})")
+    hints = target_hints(targets, (len(x), output.shape[1]))
+    try:
+        result = loss_fn(output, *(t[:rows] for t in targets))
+    except Exception as err:             # any loss, a student's too: said with what it was given
+        message = f"{what} raised {type(err).__name__}: {err}" + "".join(f". {h}" for h in hints)
+        try:
+            error = type(err)(message)
+        except Exception:                # an exception class that takes other arguments
+            error = ValueError(message)
+        raise error from err
+    if not (isinstance(result, (tuple, list)) and len(result) == 2):
+        raise TypeError(f"{what} returned {type(result).__name__}; a loss returns a pair "
+                        "(loss, dL/d output), e.g. return float(loss), grad")
+    loss, grad = result
+    if np.ndim(loss) != 0 or not np.isrealobj(loss):
+        raise TypeError(f"{what} returned a loss of shape {np.shape(loss)}; the loss is one real "
+                        "number, the mean over the batch (e.g. float(np.mean(...)))")
+    if not isinstance(grad, np.ndarray) or grad.shape != output.shape:
+        got = f"shape {np.shape(grad)}" if isinstance(grad, np.ndarray) else type(grad).__name__
+        raise ValueError(f"{what} returned a gradient of {got}; dL/d output has the output's shape "
+                         f"{output.shape}" + "".join(f". {h}" for h in hints))
+    if grad.dtype != output.dtype:
+        raise ValueError(f"{what} returned a gradient of dtype {grad.dtype}; compute it in the "
+                         f"output's dtype, {output.dtype} (an integer or float64 array mixed in "
+                         "upcasts it: cast it with .astype(output.dtype))")
+
+
+def target_hints(targets, output_shape):
+    """What each target looks like when a loss fails on it, in the data's own sizes."""
+    n, width = output_shape
+    hints = []
+    for i, t in enumerate(targets):
+        name = f"targets[{i}]" if len(targets) > 1 else "targets"
+        if t.shape == output_shape and width > 1 and np.isin(t, (0, 1)).all() \
+                and (t.sum(axis=1) == 1).all():
+            hints.append(f"{name} look one-hot ({n} rows x {width} columns of 0 and 1): a loss "
+                         "that takes class labels wants one integer per row: pass y.argmax(1)")
+        elif looks_like_labels(t, width):
+            hints.append(f"{name} has shape {t.shape}, one whole number per row: class labels. A "
+                         f"loss that compares values needs the output's shape {output_shape}; for "
+                         "classification use softmax_cross_entropy")
+        elif t.shape != output_shape:
+            try:
+                both = np.broadcast_shapes(output_shape, t.shape)
+            except ValueError:
+                continue
+            if both != output_shape:
+                fix = f", y.reshape{output_shape}" if t.size == n * width else ""
+                hints.append(f"{name} has shape {t.shape} and the output {output_shape}: compared "
+                             f"element by element they broadcast to {both}; give {name} the "
+                             f"output's shape{fix}")
+    return hints
 
 
 def output_width(model, x):
@@ -408,33 +477,37 @@ def run_callback(callback, epoch, model, history):
     return result
 
 
-def constant_baseline(loss_fn, targets, n_outputs):
-    """The loss of the best constant prediction, for the core losses that have a simple one:
-    for cross-entropy the entropy of the class frequencies, for squared error the targets'
-    variance (per column, averaged as the loss averages). None for any other loss."""
-    if len(targets) != 1:
+def constant_baseline(loss_fn, targets, shape, dtype):
+    """The loss of a constant prediction, measured by calling the loss itself on it, so that it
+    works for any loss: every row of an output of ``shape`` predicts the first target's mean
+    when that target holds values (it has the output's shape), or the log of the class
+    frequencies when it holds labels. These are the best constants for a squared error and for
+    cross-entropy. None for targets of any other kind."""
+    first, width = targets[0], shape[1]
+    if first.shape == shape:
+        row = first.mean(axis=0, dtype=np.float64)
+    elif first.ndim == 1 and first.dtype.kind in "iu" and width > 1:
+        frequencies = np.bincount(first, minlength=width) / len(first)
+        row = np.log(np.maximum(frequencies, 1e-30))     # a class never seen: e^-69, not log 0
+    else:
         return None
-    t = targets[0]
-    if loss_fn is softmax_cross_entropy:
-        freq = np.bincount(t, minlength=n_outputs) / len(t)
-        return float(-np.sum(freq[freq > 0] * np.log(freq[freq > 0])))
-    if loss_fn is mse or loss_fn is distill_logit_mse:
-        return float(t.var(axis=0, dtype=np.float64).mean())
-    if isinstance(loss_fn, WeightedMSE):
-        return float(np.mean(loss_fn.weights * t.var(axis=0, dtype=np.float64)))
-    return None
+    constant = np.broadcast_to(row.astype(dtype), shape).copy()
+    return float(loss_fn(constant, *targets)[0])
 
 
 def warn_if_no_better_than_constant(model, loss_fn, optimizer, x, targets, penalty, history, name):
-    """Warn when training ends no better than the best constant prediction: a run that learned
-    nothing (a learning rate far too large, say) with every number still finite. It measures
-    the trained model, on up to 4,096 training rows spread over the data (so it costs little):
-    the last epoch's mean loss includes that epoch's first steps, and can hide a last step
-    that broke the model."""
+    """Warn when training ends no better than predicting a constant: a run that learned nothing
+    (a learning rate far too large, say) with every number still finite. It measures the
+    trained model, on up to 4,096 training rows spread over the data (so it costs little): the
+    last epoch's mean loss includes that epoch's first steps, and can hide a last step that
+    broke the model."""
     rows = np.linspace(0, len(x) - 1, min(len(x), 4096)).astype(int)
     x, targets = x[rows], tuple(t[rows] for t in targets)
-    baseline = constant_baseline(loss_fn, targets, output_width(model, x))
-    if not baseline or not history.loss:      # constant targets (0) leave nothing to compare with
+    if not history.loss or (targets[0] == targets[0][:1]).all():
+        return                          # constant targets: a constant is the right answer
+    shape = (len(x), output_width(model, x))
+    baseline = constant_baseline(loss_fn, targets, shape, model.dtype)
+    if not baseline:
         return
     final = validation_loss(model, loss_fn, penalty, x, targets)
     if final <= baseline:
@@ -447,8 +520,9 @@ def warn_if_no_better_than_constant(model, loss_fn, optimizer, x, targets, penal
         verdict = (f"the loss fell (from {history.loss[0]:.4g}) but not yet below a constant's: "
                    f"train longer, change the rate (lr {lr}) or standardise the targets")
     warnings.warn(f"{name}: the training loss ends at {final:.4g}, above {baseline:.4g}, the loss "
-                  "of always predicting the best constant (the class frequencies, or the targets' "
-                  f"mean): {verdict}", RuntimeWarning, stacklevel=3)
+                  "of always predicting one constant, the best constant for a squared error or "
+                  "cross-entropy (the targets' mean, or the log of the class frequencies): "
+                  f"{verdict}", RuntimeWarning, stacklevel=3)
 
 
 class Display:

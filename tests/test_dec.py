@@ -151,7 +151,9 @@ def test_dec_starts_from_given_centres_and_idec_keeps_the_given_reconstruction_l
               batch_size=30, update_interval=5, max_steps=10, reconstruction=counted_mse,
               initial_centers=centres, rng=0, verbose=False).fit(x)
     np.testing.assert_array_equal(dec.initial_centers_, centres.astype(np.float32))
-    assert calls and sum(calls) == 10 * 30            # every step reconstructed with it
+    # every step reconstructed with it; each of the two fits (one per refresh of P) first tries
+    # the loss once on its first batch
+    assert calls == [30] * (10 + 2)
     assert dec.history[-1]["step"] == dec.n_steps_    # the step limit's final entry
     assert dec.history[-1]["empty"] == dec.empty_clusters_
     with pytest.raises(ValueError, match=r"initial_centers has shape \(2, 2\); the codes need \(3, 2\)"):

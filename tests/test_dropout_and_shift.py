@@ -27,7 +27,9 @@ def test_dropout_is_on_while_fitting_and_off_while_predicting():
     model.eval()
     fit(model, loss, SGD(0.1), x, np.zeros(30, int), epochs=2, batch_size=10, rng=0, progress=False,
         callback=lambda epoch, m: {"acc": float((m.predict(x).argmax(1) == 0).mean())})
-    assert seen == [True] * 6                        # predict between epochs restored training
+    # The loss is tried once on the first batch without dropout, then the six steps train with
+    # it: predict between epochs restored training mode.
+    assert seen[:7] == [False] + [True] * 6
     assert model.layers[2].training is False         # and fit restored the mode it was given
     # In evaluation mode dropout is the identity: the same as the network without it.
     without = Sequential([layer for layer in model.layers if not isinstance(layer, Dropout)])

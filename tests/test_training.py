@@ -274,7 +274,8 @@ def test_integer_regression_targets_are_numbers_and_a_loss_that_upcasts_is_named
         diff = output.astype(np.float64) - target
         return float(np.mean(diff ** 2)), 2 * diff / diff.size
 
-    with pytest.raises(ValueError, match="backward was given dL/d\\(output\\).*dtype float64.*loss"):
+    with pytest.raises(ValueError, match=r"the loss float64_mse.*gradient of dtype float64.*"
+                                         r"output's dtype, float32"):
         fit(model, float64_mse, SGD(0.1), x, np.eye(2)[y], progress=False)
 
 
@@ -344,3 +345,106 @@ def test_a_run_that_learns_but_not_enough_is_told_so_not_that_it_learned_nothing
     with pytest.warns(RuntimeWarning, match="the loss fell .* but not yet below"):
         fit(mlp([2, 8, 2], rng=3), softmax_cross_entropy, Adam(1e-3), x, y, epochs=2,
             batch_size=32, rng=0, progress=False)
+
+
+# --------------------------------------------------------------------------- one protocol for every loss
+# fit treats a loss of one's own as it treats the core's: the targets are recognised from their
+# own shape and dtype, the loss is tried once on the first batch, and the constant baseline is
+# measured by calling the loss itself.
+
+
+def huber(output, target, delta=1.0):
+    """A student's Huber loss, as the README's recipe writes it."""
+    r = output - target
+    loss = np.where(np.abs(r) <= delta, 0.5 * r * r, delta * (np.abs(r) - 0.5 * delta)).mean()
+    return float(loss), np.clip(r, -delta, delta) / r.size
+
+
+def curve(n=120):
+    x = np.linspace(-2, 2, n, dtype=np.float32)[:, None]
+    return x, np.sin(x)
+
+
+def test_targets_that_would_broadcast_against_a_one_column_output_name_the_loss_and_the_fix():
+    x, y = curve()
+    with pytest.raises(ValueError, match=r"the loss huber.*gradient of shape \(32, 32\).*"
+                                         r"targets has shape \(120,\).*broadcast to \(120, 120\)"
+                                         r".*y\.reshape\(120, 1\)"):
+        fit(mlp([1, 8, 1], rng=0), huber, SGD(0.01), x, y.ravel(), progress=False)
+    with pytest.raises(ValueError, match=r"the loss mse, .*raised ValueError.*broadcast to \(120, 120\)"):
+        fit(mlp([1, 8, 1], rng=0), mse, SGD(0.01), x, y.ravel(), progress=False)
+
+
+def test_integer_targets_of_the_outputs_shape_are_cast_for_a_loss_of_ones_own():
+    x, y = moons()
+    seen = []
+
+    def counted_huber(output, target):
+        seen.append(target.dtype)
+        return huber(output, target)
+
+    fit(mlp([2, 8, 2], rng=0), counted_huber, SGD(0.1), x, np.eye(2, dtype=int)[y], epochs=2,
+        rng=0, progress=False)
+    assert set(seen) == {np.dtype(np.float32)}
+
+
+def test_a_loss_that_raises_is_named_with_what_the_targets_look_like():
+    x, y = moons()
+
+    def my_cross_entropy(logits, labels):
+        return softmax_cross_entropy(logits, labels)
+
+    with pytest.raises(ValueError, match=r"the loss my_cross_entropy, called on the first batch.*"
+                                         r"raised ValueError.*look one-hot \(200 rows x 2 columns"):
+        fit(mlp([2, 4, 2], rng=0), my_cross_entropy, SGD(0.1), x, np.eye(2)[y], progress=False)
+
+    def unfinished(output, target):
+        raise NotImplementedError("write the Huber loss")
+
+    with pytest.raises(NotImplementedError, match="the loss unfinished.*write the Huber loss"):
+        fit(mlp([2, 4, 2], rng=0), unfinished, SGD(0.1), x, np.eye(2)[y], progress=False)
+
+
+@pytest.mark.parametrize("returns, said", [
+    (lambda out, t: float(np.mean((out - t) ** 2)), r"returned float; a loss returns a pair"),
+    (lambda out, t: (np.mean((out - t) ** 2, axis=1), out - t), r"a loss of shape \(32,\)"),
+    (lambda out, t: (0.0, (out - t).T), r"gradient of shape \(2, 32\).*output's shape \(32, 2\)"),
+])
+def test_a_loss_that_breaks_the_protocol_is_named_before_the_first_step(returns, said):
+    x, y = moons()
+    with pytest.raises((TypeError, ValueError), match="the loss <lambda>.*" + said):
+        fit(mlp([2, 4, 2], rng=0), returns, SGD(0.1), x, np.eye(2, dtype=np.float32)[y],
+            progress=False)
+
+
+def test_labels_are_recognised_from_the_targets_for_a_loss_of_ones_own():
+    x, y = moons()
+    seen = []
+
+    def my_cross_entropy(logits, labels):
+        seen.append(labels.dtype.kind)
+        return softmax_cross_entropy(logits, labels)
+
+    with pytest.raises(ValueError, match=r"targets: label 2 is out of range for 2 classes"):
+        fit(mlp([2, 4, 2], rng=0), my_cross_entropy, SGD(0.1), x, np.where(y == 1, 2, 0),
+            progress=False)
+    assert not seen                                  # refused before the loss ever ran
+    fit(mlp([2, 4, 2], rng=0), my_cross_entropy, SGD(0.1), x, y.astype(np.float64), epochs=1,
+        progress=False)
+    assert set(seen) == {"i"}                        # whole floats arrive as integer labels
+
+
+def test_the_constant_warning_works_for_a_loss_of_ones_own():
+    x, y = curve()
+    y = y + 5                                 # far from the untrained model's outputs
+    with pytest.warns(RuntimeWarning, match=r"train: the training loss ends at .* above .*"
+                                            r"lr 1e-07"):
+        fit(mlp([1, 8, 1], rng=0), huber, SGD(1e-7), x, y, epochs=2, rng=0, progress=False)
+    # the baseline is the loss itself at the targets' mean: for huber, not the variance
+    from scratchnn.train import constant_baseline
+    mean = np.full_like(y, y.mean())
+    assert constant_baseline(huber, (y,), y.shape, np.float32) == pytest.approx(huber(mean, y)[0])
+    labels = np.array([0, 0, 0, 1])
+    entropy = -(0.75 * np.log(0.75) + 0.25 * np.log(0.25))
+    assert constant_baseline(softmax_cross_entropy, (labels,), (4, 2), np.float64) == \
+        pytest.approx(entropy)
