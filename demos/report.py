@@ -31,9 +31,6 @@ STUDIES = {
 }
 NEEDS_MNIST = {"autoencoder", "distillation"}
 DATASET_NAMES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
-SHORT_NAMES = {"mcculloch_pitts": "McCulloch–Pitts", "adaline": "Adaline (Iris)",
-               "madaline": "Madaline (moons)", "autoencoder": "clustering", "distillation":
-               "distillation"}
 PRESET_NAMES = {"course": "course settings", "tuned": "tuned preset", "ablation": "ablation"}
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -255,7 +252,7 @@ def readme_block(results, sample_dir="demos/sample"):
     ]
     for name, key, *preset in README_ROWS:
         preset = preset[0] if preset else "course"
-        if preset not in results[name]:
+        if preset not in results.get(name, {}):
             continue
         module = STUDIES[name]
         row = row_by_key(module, key)
@@ -263,7 +260,7 @@ def readme_block(results, sample_dir="demos/sample"):
         course = (fmt_course(row.course, row.fmt) if course_applies(module, s["dataset"])
                   else "(MNIST only)")
         label = row.label if preset == "course" else f"{PRESET_NAMES[preset]}: {row.label}"
-        lines.append(f"| {SHORT_NAMES[name]} | {label} | {value} | {course} |")
+        lines.append(f"| {getattr(module, 'SHORT_NAME', name)} | {label} | {value} | {course} |")
     lines.append(README_END)
     return "\n".join(lines)
 

@@ -10,6 +10,7 @@ from demos._common import (combine_seeds, pct, pct_spread, plt, save, seed_range
 from demos.schema import Row, count, spread
 
 TITLE = "2a. Adaline and the delta rule on Iris"
+SHORT_NAME = "Adaline (Iris)"    # in the README's table
 TASKS = homework.COURSE["tasks"]
 QUICK_EPOCHS = 60
 COURSE_ERROR = {"setosa": 5.0, "versicolor": 52.0}     # "final error about 5 / about 52"

@@ -21,6 +21,7 @@ from scratchnn import WeightedMSE, mse
 from scratchnn.datasets import load_mnist
 
 TITLE = "3. Deep autoencoder clustering"
+SHORT_NAME = "clustering"    # in the README's table
 COURSE_DATASET = "mnist"
 NOTES = {}
 COURSE = study_module.COURSE

@@ -24,6 +24,7 @@ from scratchnn.checks import NonFiniteError, NumericalError
 from scratchnn.datasets import load_mnist
 
 TITLE = "4. Teacher, student and knowledge distillation"
+SHORT_NAME = "distillation"    # in the README's table
 COURSE_DATASET = "mnist"
 
 PRESETS = {

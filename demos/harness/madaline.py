@@ -11,6 +11,7 @@ from demos.harness import and_list
 from demos.schema import NotReported, Row, count, spread
 
 TITLE = "2b. Madaline (MRI and MRII) on two moons"
+SHORT_NAME = "Madaline (moons)"    # in the README's table
 HIDDEN, RULES = homework.COURSE["hidden"], homework.COURSE["rules"]
 QUICK = dict(max_epochs=60, mlp_epochs=50)
 

@@ -5,6 +5,7 @@ from demos.harness import and_list
 from demos.schema import Row
 
 TITLE = "1. McCulloch–Pitts neurons on a 7-segment display"
+SHORT_NAME = "McCulloch–Pitts"    # in the README's table
 COURSE_PARAMS = {"one_layer_params": 32, "two_layer_params": 28}
 
 ROWS = [
