@@ -24,7 +24,7 @@ from scratchnn.dec import DEC
 
 # %% The course's settings
 COURSE = dict(
-    model="course",         # the course's autoencoder, 784-512-128-32-10
+    model="course", autoencoder=(784, 512, 128, 32, 10),   # the course's: encoder widths
     loss="weighted",        # MSE with each pixel weighted by its importance
     n_labelled=100,         # labelled training images the pixel weights come from
     lr=0.008, lr_decay=False, epochs=40,      # Adam at a constant rate
@@ -63,9 +63,9 @@ def pixel_weights(settings, x, y, seq):
 
 def build_model(settings, rng):
     if settings["model"] == "course":        # its own start (gain is for the relu model)
-        return build_autoencoder(rng=rng)
-    return build_relu_autoencoder(input_dropout=settings["input_dropout"], gain=settings["gain"],
-                                  rng=rng)
+        return build_autoencoder(settings["autoencoder"], rng=rng)
+    return build_relu_autoencoder(settings["autoencoder"], input_dropout=settings["input_dropout"],
+                                  gain=settings["gain"], rng=rng)
 
 
 # %% 3. Training: Adam, the batch growing, weighted MSE + L2
@@ -181,7 +181,7 @@ def plot_reconstructions(model, x_test, out, tag):
             ax.imshow(image.reshape(28, 28), cmap="gray_r")
             ax.axis("off")
     axes[0, 0].set_title("test images", fontsize=8, loc="left")
-    axes[1, 0].set_title("rebuilt from their 10-number codes", fontsize=8, loc="left")
+    axes[1, 0].set_title(f"rebuilt from {model.code_width}-number codes", fontsize=8, loc="left")
     return save(fig, out, f"{tag}_reconstructions.png")
 
 

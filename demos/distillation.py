@@ -23,6 +23,7 @@ from scratchnn.train import EpochStreams
 
 # %% The course's settings
 COURSE = dict(
+    teacher=(784, 1024, 512, 10), student=(784, 128, 64, 10),   # layer widths, input to output
     lr=0.01, momentum=0.0, nesterov=False,   # plain SGD: w <- w - lr * dL/dw
     batch=32, cosine=False,                  # cosine: the rate decays from lr to 0 over the epochs
     weight_decay=0.0,                        # each step also pulls every weight towards 0
@@ -47,11 +48,11 @@ def load_data(seed, data=None, quick=False):
 
 # %% 2. The models
 def teacher_model(settings, rng):
-    return mlp([784, 1024, 512, 10], dropout=settings["teacher_dropout"], rng=rng)
+    return mlp(settings["teacher"], dropout=settings["teacher_dropout"], rng=rng)
 
 
-def student_model(rng):
-    return mlp([784, 128, 64, 10], rng=rng)
+def student_model(settings, rng):
+    return mlp(settings["student"], rng=rng)
 
 
 # %% 3. Training
@@ -109,7 +110,8 @@ def train_students(settings, split, teacher, student_seq, batches, verbose=True)
     """The three students, from the same initial weights and on the same batches; returns
     them, the loss of each of their steps and the plain student's fit History."""
     x, y = split["x_train"], split["y_train"]
-    students = {key: student_model(np.random.default_rng(student_seq)) for key in STUDENTS}
+    students = {key: student_model(settings, np.random.default_rng(student_seq))
+                for key in STUDENTS}
     plain = train_on_labels(students["student"], x, y, settings, settings["student_epochs"],
                             batches, verbose, "student")
     losses = {
@@ -182,11 +184,12 @@ def plot_losses(ax, losses, color, window=100):
     ax.set_xlabel("step")
 
 
-def plot_models(split, losses, predictions, models, best, names, out, tag):
+def plot_models(settings, split, losses, predictions, models, best, names, out, tag):
     y_test, files = split["y_test"], {}
     fig, ax = plt.subplots(figsize=(7, 3.2))
     plot_losses(ax, losses["teacher"], TAB10[0])
-    ax.set(ylabel="cross-entropy", title="Teacher 784-1024-512-10: training loss per step")
+    sizes = "-".join(str(width) for width in settings["teacher"])
+    ax.set(ylabel="cross-entropy", title=f"Teacher {sizes}: training loss per step")
     files["teacher_loss"] = save(fig, out, f"{tag}_teacher_loss.png")
     fig, axes = plt.subplots(1, 3, figsize=(11, 3.2))
     for ax, key, title in zip(axes, STUDENTS, ("student, labels (cross-entropy)",
@@ -254,8 +257,8 @@ def study(settings=COURSE, seed=0, out="results", data=None, quick=False, prefix
     files = {}
     if figures:
         files = {**plot_data(data, out, prefix),
-                 **plot_models(split, losses, predictions, models, best, data["class_names"],
-                               out, f"{prefix}_{tag}")}
+                 **plot_models(settings, split, losses, predictions, models, best,
+                               data["class_names"], out, f"{prefix}_{tag}")}
     return numbers, {"split": split, "models": models, "best": best, "files": files,
                      "student_seq": student_seq, "batches": batches}
 

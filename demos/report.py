@@ -19,7 +19,8 @@ from pathlib import Path
 from demos.harness import (adaline, autoencoder_clustering, distillation, madaline,
                            mcculloch_pitts)
 from demos._common import seed_range
-from demos.schema import NotReported, fmt_course, fmt_value, lookup
+from demos.schema import (PLACEHOLDER, NotReported, fill_label, fmt_course, fmt_value, lookup,
+                          own_settings, setting_words)
 from scratchnn.files import write_text_atomic
 
 STUDIES = {
@@ -125,12 +126,13 @@ def table(name, presets, dataset):
     lines = ["| " + " | ".join(head) + " |",
              "|---|" + "---:|" * len(columns) + "---|" * (len(head) - 1 - len(columns))]
     for row in rows:
+        measured = {p: n for p, n in presets.items() if row in listed[p]}
         # "not run": a row that preset does not measure (a key it lists and lacks still raises)
-        cells = [row.label] + [fmt_value(lookup(numbers, row.key, f"{name} ({preset})"), row.fmt)
-                               if row in listed[preset] else "not run"
-                               for preset, numbers in presets.items()]
+        cells = [label_of(row, measured)] + [
+            fmt_value(lookup(numbers, row.key, f"{name} ({preset})"), row.fmt)
+            if preset in measured else "not run" for preset, numbers in presets.items()]
         if show_course:
-            cells.append(fmt_course(row.course, row.fmt))
+            cells.append(course_of(module, row, measured.values()))
         if show_outside:
             marks = []
             for o in outside[row.key]:
@@ -144,6 +146,30 @@ def table(name, presets, dataset):
         notes.append(f"The course ran this study on MNIST only; its figures are not shown beside "
                      f"a {DATASET_NAMES[dataset]} run.")
     return "\n".join(lines), notes
+
+
+def label_of(row, presets):
+    """A row's label with its settings filled from the first preset's numbers; a setting another
+    preset holds otherwise is added beside, named by that preset."""
+    (first, numbers), *others = presets.items()
+
+    def words(match):
+        key = match[1]
+        own = setting_words(lookup(numbers, key, first))
+        other = [f"{PRESET_NAMES[p]}: {setting_words(lookup(n, key, p))}" for p, n in others
+                 if setting_words(lookup(n, key, p)) != own]
+        return own + (f" ({'; '.join(other)})" if other else "")
+    return PLACEHOLDER.sub(words, row.label)
+
+
+def course_of(module, row, numbers):
+    """The course's figure for a row, said to be the course's own where a setting it depends on
+    differs from the course's in any of ``numbers`` (the numbers of the presets shown)."""
+    own = []
+    for n in numbers:
+        own += [o for o in own_settings(row, n, getattr(module, "COURSE_NUMBERS", {}))
+                if o not in own]
+    return fmt_course(row.course, row.fmt, own)
 
 
 def opening(results):
@@ -257,9 +283,11 @@ def readme_block(results, sample_dir="demos/sample"):
         module = STUDIES[name]
         row = row_by_key(module, key)
         value = fmt_value(lookup(results[name][preset]["numbers"], key, name), row.fmt)
-        course = (fmt_course(row.course, row.fmt) if course_applies(module, s["dataset"])
+        numbers = results[name][preset]["numbers"]
+        course = (course_of(module, row, [numbers]) if course_applies(module, s["dataset"])
                   else "(MNIST only)")
-        label = row.label if preset == "course" else f"{PRESET_NAMES[preset]}: {row.label}"
+        label = fill_label(row.label, numbers, name)
+        label = label if preset == "course" else f"{PRESET_NAMES[preset]}: {label}"
         lines.append(f"| {getattr(module, 'SHORT_NAME', name)} | {label} | {value} | {course} |")
     lines.append(README_END)
     return "\n".join(lines)

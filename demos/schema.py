@@ -11,6 +11,7 @@ mean, standard deviation, min, max and every seed's value.
 """
 
 import math
+import re
 from dataclasses import dataclass
 
 
@@ -45,16 +46,50 @@ class Outside:
 class Row:
     """One line of a study's table.
 
-    key      dotted path into the study's numbers, e.g. ``"mri.3.test_accuracy"``.
-    fmt      pct, int, f1, f2, f3, yesno, counts (a dict name -> number of seeds), text.
-    course   the course's figure in the row's unit, a text such as "≈ 32", or NotReported.
-    outside  figures from outside the run, each with its Source.
+    key        dotted path into the study's numbers, e.g. ``"mri.3.test_accuracy"``.
+    label      what the row measures; ``{dotted.key}`` names a setting in the numbers, filled
+               from them (layer sizes read 784-128-64-10): ``"student {settings.student}"``.
+    fmt        pct, int, f1, f2, f3, yesno, counts (a dict name -> number of seeds), text.
+    course     the course's figure in the row's unit, a text such as "≈ 32", or NotReported.
+    outside    figures from outside the run, each with its Source.
+    course_for settings the course's figure depends on beyond those the label names: where
+               any of them differs from the course's, the figure is the course's for its own
+               setting, and the report says so instead of setting it beside this run's.
     """
     key: str
     label: str
     fmt: str
     course: object = NOT_REPORTED
     outside: tuple = ()
+    course_for: tuple = ()
+
+    def settings(self):
+        """The dotted keys of the settings this row's label and course figure depend on."""
+        return tuple(dict.fromkeys(PLACEHOLDER.findall(self.label) + list(self.course_for)))
+
+
+PLACEHOLDER = re.compile(r"\{([\w.]+)\}")
+
+
+def setting_words(value):
+    """A setting as the report writes it: layer sizes (784, 128, 64, 10) as 784-128-64-10."""
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, int) for v in value):
+        return "-".join(str(v) for v in value)
+    return str(value)
+
+
+def fill_label(label, numbers, where="results"):
+    """``label`` with each ``{dotted.key}`` replaced by that setting of ``numbers``."""
+    return PLACEHOLDER.sub(lambda m: setting_words(lookup(numbers, m[1], where)), label)
+
+
+def own_settings(row, numbers, course_numbers, where="results"):
+    """The settings of ``row`` in which ``numbers`` differ from the course's, as
+    ``[(name, the course's value in words)]``; empty when the course's figure compares."""
+    return [(key.rpartition(".")[2], setting_words(lookup(course_numbers, key, "the course")))
+            for key in row.settings()
+            if setting_words(lookup(numbers, key, where)) !=
+            setting_words(lookup(course_numbers, key, "the course"))]
 
 
 def lookup(numbers, key, where="results"):
@@ -142,10 +177,17 @@ def fmt_value(value, fmt):
     return fmt_number(value, fmt)
 
 
-def fmt_course(course, fmt):
-    if isinstance(course, NotReported) or isinstance(course, str):
+def fmt_course(course, fmt, own=()):
+    """The course's figure; with ``own`` settings (from :func:`own_settings`), said to be the
+    course's for its own setting, not one to compare with."""
+    if isinstance(course, NotReported):
         return str(course)
-    return fmt_number(course, fmt)
+    text = course if isinstance(course, str) else fmt_number(course, fmt)
+    if own:
+        settings = ", ".join(f"{name} {words}" for name, words in own)
+        text = (text[:-1] + "; " if text.endswith(")") else text + " (") + \
+            f"the course's, for its {settings})"
+    return text
 
 
 def check_value(value, fmt):

@@ -340,6 +340,35 @@ def test_the_course_text_defines_its_terms_and_gives_the_courses_times(tiny_stud
     assert "digit" not in fashion and "0.468" not in fashion and "508" not in fashion
 
 
+@pytest.mark.parametrize("preset", ["course", "tuned"])
+def test_the_autoencoders_widths_are_a_setting(preset):
+    widths = (784, 256, 12)
+    model = study.build_model({**harness.PRESETS[preset], "autoencoder": widths}, 0)
+    assert [layer.n_out for layer in model.encoder().layers if hasattr(layer, "n_out")] == [256, 12]
+    assert model.code_width == 12 and model.n_in == 784
+
+
+def test_an_autoencoder_of_other_widths_is_named_by_them_and_not_set_beside_the_course(
+        tiny_study):
+    """A teacher who changes the course's autoencoder in the settings gets a report that says
+    so: the course's figures for the codes are the course's for its own autoencoder."""
+    _, y, run = tiny_study
+    n, _ = run(finetune=None)
+    numbers = described(n, y, preset="course", loss="weighted", labelled_images_for_weights=spread(
+        [100]), codes="raw", autoencoder=[784, 256, 12], seeds=[0, 1])
+    lines = table("autoencoder", {"course": numbers}, "mnist")[0].splitlines()
+    codes = next(line for line in lines if "ARI, k-means on codes, test images" in line)
+    assert "| 0.468 (the course's, for its autoencoder 784-512-128-32-10) |" in codes
+    pixels = next(line for line in lines if "ARI, k-means on raw pixels, test images" in line)
+    assert "| 0.366 |" in pixels                      # raw pixels: the course's figure compares
+    text = harness.describe(numbers)
+    assert "from a 12-number code" in text
+    assert "an autoencoder like the course's, with encoder widths 784-256-12" in text
+    assert "0.468 on the codes of its own autoencoder, 784-512-128-32-10, not this one" in text
+    assert "ARI on codes" not in text and "ARI on raw pixels, test (course 0.366" in text
+    assert "508 s" not in text                        # its training time is for its own, too
+
+
 def test_the_augmentation_reaches_pretraining_and_only_the_fine_tuning_that_asks_for_it(
         monkeypatch):
     x, _ = clustering_split()

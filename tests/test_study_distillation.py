@@ -306,3 +306,32 @@ def test_captions_name_the_preset_and_the_seed():
     for preset, words in (("course", "course settings, seed 3"), ("tuned", "tuned preset, seed 3")):
         for _, caption in harness.captions(files, preset, False, 3, "student_kd_soft", "digit", "3"):
             assert words in caption
+
+
+def test_a_student_of_other_widths_is_trained_named_by_them_and_not_set_beside_the_course():
+    """A teacher who changes the student's widths in the settings gets that student, and a
+    report whose labels and sentences say so; the course's figures for its own student are
+    shown as the course's, never as a figure to compare with."""
+    narrow = {**SMALL, "student": (784, 16, 10)}
+    _, art = kd.study(narrow, 0, data=tiny_mnist(), quick=True, figures=False, verbose=False)
+    for key in kd.STUDENTS:
+        assert [layer.n_out for layer in art["models"][key].layers if hasattr(layer, "n_out")] \
+            == [16, 10]
+    n = made_up_numbers("course", seeds=(0, 1))
+    n["settings"]["student"] = [784, 256, 10]          # as results.json stores it
+    lines = table("distillation", {"course": n}, "mnist")[0].splitlines()
+
+    def row(label):
+        return next(line for line in lines if label in line)
+
+    assert row("from the labels: test accuracy").startswith(
+        "| student 784-256-10, from the labels: test accuracy | ")
+    assert "| 94.91% (the course's, for its student 784-128-64-10) |" in row("student 784-256-10")
+    assert "| 96.88% (the course's, for its student 784-128-64-10) |" in row("(MSE): test accuracy")
+    assert row("teacher 784-1024-512-10: test accuracy").count("| 97.33% |") == 1   # it compares
+    text = harness.describe(n)
+    assert "the student (784-256-10) trained on the labels alone" in text
+    assert "every student 784-256-10" in text
+    assert "the course's figure, 94.91%, is for its own student, 784-128-64-10, not this one" in text
+    assert "the course: 94.91%" not in text
+    assert "teacher (course 97.33%" in text and "student from the labels (course" not in text

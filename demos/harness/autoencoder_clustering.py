@@ -16,7 +16,7 @@ import numpy as np
 from demos import autoencoder_clustering as study_module
 from demos._common import (DATASET_NAMES, against_course, combine_seeds, command_line,
                            count_seeds, cumulative_steps, seed_range)
-from demos.schema import Outside, Row, Source
+from demos.schema import Outside, Row, Source, setting_words
 from scratchnn import WeightedMSE, mse
 from scratchnn.datasets import load_mnist
 
@@ -42,13 +42,15 @@ PRESETS = {
     # steps, P refreshed every 140 (the papers' settings). Its augmentation, DEC alone (not
     # IDEC beside it) and SGD's rate 0.03 were chosen on the validation images of
     # DEVELOPMENT_SEEDS, set apart from the reported seeds; README.md gives those measurements.
-    "tuned": dict(model="relu", loss="mse", n_labelled=1000, lr=0.001, lr_decay=True, epochs=40,
+    "tuned": dict(model="relu", autoencoder=(784, 500, 500, 2000, 10), loss="mse", n_labelled=1000, lr=0.001, lr_decay=True, epochs=40,
                   batch=256, beta=0.0, input_dropout=0.2, gain=1 / 3, augment=None, codes="best",
                   n_init=10, finetune=dict(methods=("dec",), dec_lr=0.03, max_steps=4200,
                                            update_interval=140,
                                            augment=dict(degrees=5, shift=1.4))),
 }
 DEVELOPMENT_SEEDS = (10, 11, 12, 13)    # the fine-tuning was chosen on these seeds
+DEC_AUTOENCODER = PRESETS["tuned"]["autoencoder"]       # the encoder widths of the DEC paper
+COURSE_NUMBERS = {"autoencoder": COURSE["autoencoder"]}   # the setting the course's figures are for
 ABLATION = [
     ("course", "the course's recipe", {}),
     ("cosine", "rate 0.003, cosine-decayed (not a constant 0.008)", dict(lr=0.003, lr_decay=True)),
@@ -57,9 +59,10 @@ ABLATION = [
      dict(epochs=80, batch=grow_every_4)),
     ("standard", "+ codes standardised per dimension before k-means", dict(codes="standard")),
     ("unit", "codes scaled to unit length instead", dict(codes="unit")),
-    ("relu", "DEC's autoencoder 784-500-500-2000-10 (ReLU), plain MSE, Adam 0.001 "
+    ("relu", f"DEC's autoencoder {setting_words(DEC_AUTOENCODER)} (ReLU), plain MSE, Adam 0.001 "
              "cosine-decayed, batch 256, 40 epochs, no L2 (codes still unit length)",
-     dict(model="relu", loss="mse", lr=0.001, epochs=40, batch=256, beta=0.0)),
+     dict(model="relu", autoencoder=DEC_AUTOENCODER, loss="mse", lr=0.001, epochs=40, batch=256,
+          beta=0.0)),
     ("gain", "+ initial weights of variance (1/3) / fan-in, PyTorch's default scale, not He's "
              "(2 / fan-in before a ReLU, 1 / fan-in before a linear output; codes still unit "
              "length)", dict(gain=1 / 3)),
@@ -76,7 +79,7 @@ CANDIDATES = [
                 "augmentation), the autoencoder rebuilding the image as it was",
      dict(augment=dict(degrees=10, shift=2.8))),
 ]
-TRAINING_KEYS = ("model", "loss", "n_labelled", "lr", "epochs", "beta", "batch", "lr_decay",
+TRAINING_KEYS = ("model", "autoencoder", "loss", "n_labelled", "lr", "epochs", "beta", "batch", "lr_decay",
                  "input_dropout", "gain", "augment")
 FINETUNING = ("dec", "idec")
 
@@ -110,12 +113,13 @@ KMEANS_ROWS = [
     Row("nmi.raw.test", "NMI, k-means on raw pixels, test images", "f3"),
     Row("accuracy.raw.test", "matched accuracy, k-means on raw pixels, test images", "pct"),
     Row("ari.encoded.train", "ARI, k-means on codes, training images", "f3",
-        course=COURSE_ARI["encoded", "train"], outside=(Outside("0.434", RERUN),)),
+        course=COURSE_ARI["encoded", "train"], outside=(Outside("0.434", RERUN),),
+        course_for=("autoencoder",)),
     Row("ari.encoded.validation", "ARI, k-means on codes, validation images", "f3"),
     Row("ari.encoded.test", "ARI, k-means on codes, test images", "f3",
         course=COURSE_ARI["encoded", "test"],
         outside=(Outside("0.443", RERUN), Outside("0.783", GUO),
-                 Outside("0.474", GUO, dataset="fashion-mnist"))),
+                 Outside("0.474", GUO, dataset="fashion-mnist")), course_for=("autoencoder",)),
     Row("nmi.encoded.test", "NMI, k-means on codes, test images", "f3",
         outside=(Outside("0.807", GUO), Outside("0.637", GUO, dataset="fashion-mnist"))),
     Row("accuracy.encoded.test", "matched accuracy, k-means on codes, test images", "pct",
@@ -133,7 +137,7 @@ SECONDS_ROWS = [
     Row("seconds.pixel_weights", "seconds of the pixel-importance weights", "f2",
         course=f"{COURSE_SECONDS['pixel_weights']}"),
     Row("seconds.training", "seconds of autoencoder training", "f1",
-        course="508 (8 min 28 s)", outside=(Outside("123", RERUN),)),
+        course="508 (8 min 28 s)", outside=(Outside("123", RERUN),), course_for=("autoencoder",)),
     Row("seconds.kmeans_raw", "seconds of k-means on raw pixels (10 restarts)", "f1",
         outside=(Outside("27", RERUN),)),
 ]
@@ -191,7 +195,8 @@ def result_numbers(n, cfg, train_size, seconds):
         numbers.update(chosen=n["chosen"].upper(),
                        finetuning={kind: finetuning_summary(record)
                                    for kind, record in n["finetuning"].items()})
-    numbers.update(codes_chosen=n["codes_chosen"], codes_validation_ari=n["codes_validation_ari"],
+    numbers.update(autoencoder=list(cfg["autoencoder"]), codes_chosen=n["codes_chosen"],
+                   codes_validation_ari=n["codes_validation_ari"],
                    seconds={**n["seconds"], "study": seconds}, final_loss=n["final_loss"],
                    labelled_images_for_weights=0 if cfg["loss"] == "mse" else
                    min(cfg["n_labelled"], train_size))
@@ -318,10 +323,11 @@ def captions(n):
                        + ("; the batch grows, so later epochs have fewer iterations)."
                           if n["preset"] == "course" else ")."),
         "reconstructions": head + "test images (top) and their reconstructions from the "
-                                  "10-number code (bottom).",
+                                  f"{n['autoencoder'][-1]}-number code (bottom).",
         "contingency": head + f"true {what} against cluster on the test images: k-means on raw "
                               f"pixels, on the autoencoder's codes{after}.",
-        "codes_pca": head + f"the 10-number codes of the test images, coloured by true {what}, "
+        "codes_pca": head + f"the {n['autoencoder'][-1]}-number codes of the test images, "
+                            f"coloured by true {what}, "
                             "on their first two principal components, as the encoder gives them"
                             + (f" (where DEC works), and after {chosen} fine-tuned the encoder."
                                if chosen else "."),
@@ -350,11 +356,30 @@ def _codes(n, many):
             f"{tried['unit']['mean']:.3f}{', means over seeds' if many else ''}): {picked}")
 
 
+def _widths(n):
+    """The autoencoder's encoder widths, input to code, named for whose they are."""
+    widths = setting_words(n["autoencoder"])
+    if n["model"] == "course":
+        whose = "the course's autoencoder" if widths == setting_words(COURSE["autoencoder"]) \
+            else "an autoencoder like the course's, with encoder widths"
+    else:
+        whose = "DEC's autoencoder" if widths == setting_words(DEC_AUTOENCODER) \
+            else "an autoencoder like DEC's, with encoder widths"
+    return f"{whose} {widths}"
+
+
+def same_autoencoder(n):
+    """True when the course's figures for the codes compare: this run's autoencoder is the
+    course's own (its layers and its widths)."""
+    return n["model"] == "course" and \
+        setting_words(n["autoencoder"]) == setting_words(COURSE["autoencoder"])
+
+
 def _model(n):
     if n["loss"] == "weighted":
         return (f"pixel weights from {n['labelled_images_for_weights']['mean']:.0f} labelled "
-                "training images; the course's autoencoder 784-512-128-32-10")
-    return "DEC's autoencoder 784-500-500-2000-10 (ReLU, plain MSE, no labels)" + (
+                f"training images; {_widths(n)}")
+    return f"{_widths(n)} (ReLU, plain MSE, no labels)" + (
         f", initial weights of variance {n['gain']:.3g} / fan-in (He's start would be 2 / "
         "fan-in before each ReLU, 1 / fan-in before the code and output)" if n["gain"] else "") + (
         f", denoising ({100 * n['input_dropout']:.0f}% of the input pixels dropped while "
@@ -384,13 +409,19 @@ def describe(n):
                 f"(k-means {sec['kmeans_raw']['mean']:.1f} s), codes {_two(n, 'encoded')}")
     codes, raw = a["encoded"]["test"]["mean"], a["raw"]["test"]["mean"]
     if n["preset"] != "tuned" or "chosen" not in n:
-        course = (f"; the course reported {COURSE_ARI['encoded', 'test']:.3f} on codes and "
-                  f"{COURSE_ARI['raw', 'test']:.3f} on pixels" if on_course else "")
+        same = same_autoencoder(n)
+        course = ("" if not on_course else
+                  f"; the course reported {COURSE_ARI['encoded', 'test']:.3f} on codes and "
+                  f"{COURSE_ARI['raw', 'test']:.3f} on pixels" if same else
+                  f"; the course reported {COURSE_ARI['raw', 'test']:.3f} on pixels, and "
+                  f"{COURSE_ARI['encoded', 'test']:.3f} on the codes of its own autoencoder, "
+                  f"{setting_words(COURSE['autoencoder'])}, not this one")
         lesson = ("a short code trained to keep what tells the classes apart is easier to "
                   "cluster than the pixels themselves" if codes > raw else
                   "here the codes did not cluster better than the pixels")
         opening = (
-            "An autoencoder learned to rebuild each training image from a 10-number code, "
+            f"An autoencoder learned to rebuild each training image from a "
+            f"{n['autoencoder'][-1]}-number code, "
             + ("its loss weighting each pixel by how well it separates the "
                f"{what} of {n['labelled_images_for_weights']['mean']:.0f} labelled images; "
                if n["loss"] == "weighted" else "every pixel counted the same; ")
@@ -404,14 +435,15 @@ def describe(n):
         timing = (f" The course's own times, on its machine: {COURSE_SECONDS['training']} s "
                   f"(8 min 28 s) of training and {COURSE_SECONDS['pixel_weights']} s for the "
                   f"pixel weights; here {sec['pixel_weights']['mean']:.2f} s for them."
-                  if on_course and n["loss"] == "weighted" else "")
+                  if on_course and n["loss"] == "weighted" and same else "")
         return (opening + "\n\n" + settings + f". The study took {sec['study']['mean']:.0f} s"
                 f"{' per seed' if many else ''}.{timing} DEC fine-tuning, beyond the "
                 "course, runs with `--preset tuned` only."
                 + (" " + against_course(
                     [(f"ARI on {'codes' if kind == 'encoded' else 'raw pixels'}, {part}",
                       a[kind][part], COURSE_ARI[kind, part], "{:.3f}".format)
-                     for kind in ("raw", "encoded") for part in ("train", "test")], n["seeds"])
+                     for kind in ("raw", "encoded") if same or kind == "raw"
+                     for part in ("train", "test")], n["seeds"])
                    if n["preset"] == "course" and on_course else ""))
     chosen = next(iter(n["chosen"])) if len(n["chosen"]) == 1 else \
         " or ".join(f"{k} ({count_seeds(v)})" for k, v in n["chosen"].items())

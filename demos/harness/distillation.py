@@ -18,7 +18,7 @@ from demos._common import (DATASET_NAMES, against_course, base_parser, combine_s
 from demos.distillation import (ALPHA, COURSE, STUDENTS, TEMPERATURE, distill, load_data,
                                 same_arrays, student_model, study, teacher_model, train_on_labels,
                                 train_students)
-from demos.schema import NotReported, Outside, Row, Source, count
+from demos.schema import NotReported, Outside, Row, Source, count, setting_words
 from scratchnn import SoftTargetLoss, predict_classes
 from scratchnn.checks import NonFiniteError, NumericalError
 from scratchnn.datasets import load_mnist
@@ -34,7 +34,7 @@ PRESETS = {
     # images shifted by up to 2 pixels, and longer training. The logit-regression student
     # keeps the rate 0.01: the teacher's logits are large, and so are the MSE gradients.
     # Chosen on the validation images; --preset ablation measures each change on them.
-    "tuned": dict(lr=0.05, momentum=0.9, nesterov=True, batch=64, cosine=True,
+    "tuned": dict(teacher=(784, 1024, 512, 10), student=(784, 128, 64, 10), lr=0.05, momentum=0.9, nesterov=True, batch=64, cosine=True,
                   weight_decay=5e-5, teacher_epochs=30, student_epochs=40, kd_mse_lr=0.01,
                   teacher_dropout=0.3, jitter=2),
 }
@@ -67,6 +67,7 @@ PLAIN_NAMES = {"student_kd_mse": "copies the teacher's logits (its ten outputs b
                                   "softened) and the labels"}
 
 COURSE_ACCURACY = {"teacher": 0.9733, "student": 0.9491, "student_kd_mse": 0.9688}
+COURSE_NUMBERS = {"settings": COURSE}       # the settings the course's figures are for
 RERUN = Source("PyTorch re-run", "a PyTorch re-run of the course notebook with the test images "
                "scaled like the training images, on a 2-core machine (not this run)")
 HINTON = Source("Hinton et al. 2015", "Hinton, Vinyals and Dean, \"Distilling the knowledge in "
@@ -87,13 +88,13 @@ NOTES = {"mnist": [
     "PyTorch re-run in the last column fixed the same mistake."]}
 
 COURSE_ROWS = [
-    Row("teacher.test_accuracy", "teacher 784-1024-512-10: test accuracy", "pct",
+    Row("teacher.test_accuracy", "teacher {settings.teacher}: test accuracy", "pct",
         course=COURSE_ACCURACY["teacher"], outside=(Outside("97.66%", RERUN),)),
-    Row("student.test_accuracy", "student 784-128-64-10, from the labels: test accuracy", "pct",
-        course=COURSE_ACCURACY["student"], outside=(Outside("95.64%", RERUN),)),
+    Row("student.test_accuracy", "student {settings.student}, from the labels: test accuracy",
+        "pct", course=COURSE_ACCURACY["student"], outside=(Outside("95.64%", RERUN),)),
     Row("student_kd_mse.test_accuracy", "distilled student, teacher's logits (MSE): test "
         "accuracy", "pct", course=COURSE_ACCURACY["student_kd_mse"],
-        outside=(Outside("97.14%", RERUN),)),
+        outside=(Outside("97.14%", RERUN),), course_for=("settings.teacher", "settings.student")),
     Row("student_kd_soft.test_accuracy", f"distilled student, soft targets (T = {TEMPERATURE:g}, "
         f"alpha = {ALPHA:g}): test accuracy", "pct", outside=(Outside("96.99%", RERUN),)),
     Row("best_distilled.test_accuracy", "distilled student chosen on validation: test accuracy",
@@ -198,10 +199,10 @@ def omitted_class(settings, split, teacher, student_seq, batches, digit, class_n
     keep = split["y_train"] != digit
     x, y = split["x_train"][keep], split["y_train"][keep]
     init = student_seq.spawn(1)[0]
-    plain = student_model(np.random.default_rng(init))
+    plain = student_model(settings, np.random.default_rng(init))
     train_on_labels(plain, x, y, settings, settings["student_epochs"], batches, verbose,
                     f"without {digit}, labels")
-    distilled = student_model(np.random.default_rng(init))
+    distilled = student_model(settings, np.random.default_rng(init))
     distill(distilled, teacher, SoftTargetLoss(TEMPERATURE, ALPHA), x, y, settings,
             settings["lr"], batches, verbose, f"without {digit}, distilled")
     prior = float(np.mean(split["y_train"] == digit))
@@ -325,7 +326,7 @@ def run_ablation(data, seed_list, quick, dataset, verbose):
         for key, label, cfg in steps:
             cfg = quick_config(cfg, quick)
             teacher_cfg = tuple(sorted((k, v) for k, v in cfg.items()
-                                       if k not in ("student_epochs", "kd_mse_lr")))
+                                       if k not in ("student", "student_epochs", "kd_mse_lr")))
             if verbose:
                 print(f"ablation step {key}: {label}", flush=True)
             try:
@@ -357,11 +358,12 @@ def describe(n):
     """The study's prose, computed from its numbers: a plain opening paragraph (at most four
     sentences), then the details."""
     parts = [describe_opening(n), describe_method(n), describe_settings(n), describe_results(n)]
-    if n["preset"] == "course" and n["dataset"] == COURSE_DATASET:
+    same = [m for m in COURSE_ACCURACY if comparable(n)[m]]
+    if n["preset"] == "course" and n["dataset"] == COURSE_DATASET and same:
         parts.append("The course evaluated its networks on unscaled test images (see the note "
                      "below the table). " + against_course(
                          [(NAMES[m], n[m]["test_accuracy"], COURSE_ACCURACY[m], pct)
-                          for m in COURSE_ACCURACY], n["seeds"]))
+                          for m in same], n["seeds"]))
     if "omitted" in n:
         parts.append(describe_omitted(n["omitted"], item_word(n["dataset"]), len(n["seeds"])))
     return "\n\n".join(parts)
@@ -406,31 +408,50 @@ def plain_against_chosen(n):
         + f"{means}.")
 
 
+def comparable(n):
+    """Which of the course's figures compare with this run's: a model's figure does when the
+    model has the course's layer widths (a distilled student's needs its teacher's too)."""
+    same = {k: setting_words(n["settings"][k]) == setting_words(COURSE[k])
+            for k in ("teacher", "student")}
+    return {"teacher": same["teacher"], "student": same["student"],
+            "student_kd_mse": same["teacher"] and same["student"]}
+
+
+def widths(n, model):
+    """A network's layer widths, input to output: '784-128-64-10'."""
+    return setting_words(n["settings"][model])
+
+
 def describe_opening(n):
     """At most four sentences: what was done, the main figures against the course's, the lesson."""
-    course = n["dataset"] == COURSE_DATASET
+    course, same = n["dataset"] == COURSE_DATASET, comparable(n)
     best = _chosen_key(n)
 
-    def acc(key, course_text):
+    def acc(key, course_text, figure):
         value = n[key]["test_accuracy"]
         shown = pct(value["mean"]) if value["n"] == 1 else pct_spread(value)
-        return shown + (f" ({course_text})" if course else "")
+        if same[figure]:
+            return shown + (f" ({course_text}: {pct(COURSE_ACCURACY[figure])})" if course else "")
+        own = "its own teacher" if not same["teacher"] else "its own student"
+        net = COURSE["teacher" if not same["teacher"] else "student"]
+        return shown + (f" (the course's figure, {pct(COURSE_ACCURACY[figure])}, is for {own}, "
+                        f"{setting_words(net)}, not this one)" if course else "")
 
     which = PLAIN_NAMES[best] if best else "is not the same one in every seed"
     teacher = acc("teacher", "the course, which scored test images left unscaled, 255 times "
-                  f"brighter than those it trained on: {pct(COURSE_ACCURACY['teacher'])}")
-    student = acc("student", f"the course: {pct(COURSE_ACCURACY['student'])}")
-    distilled = acc("best_distilled", "the course, whose distilled student copied the logits: "
-                    f"{pct(COURSE_ACCURACY['student_kd_mse'])}")
+                  "brighter than those it trained on", "teacher")
+    student = acc("student", "the course", "student")
+    distilled = acc("best_distilled", "the course, whose distilled student copied the logits",
+                    "student_kd_mse")
     return (
         f"Knowledge distillation trains a small network, the student, to imitate a large one, "
         f"the teacher, instead of learning from the labels alone; here on "
         f"{DATASET_NAMES[n['dataset']]} with the {preset_words(n['preset'], n.get('quick', False))}, "
-        f"{seed_range(n['seeds'])}. On the test images the teacher is right on {teacher} and the "
-        f"student trained on the labels alone on {student}. Of the two distilled students, the "
-        f"one chosen on the validation images ({n['sizes']['validation']:,} training images "
-        f"held out for choices) {which} and is right on {distilled}. "
-        + plain_against_chosen(n))
+        f"{seed_range(n['seeds'])}. On the test images the teacher ({widths(n, 'teacher')}) is "
+        f"right on {teacher} and the student ({widths(n, 'student')}) trained on the labels alone "
+        f"on {student}. Of the two distilled students, the one chosen on the validation images "
+        f"({n['sizes']['validation']:,} training images held out for choices) {which} and is "
+        f"right on {distilled}. " + plain_against_chosen(n))
 
 
 def describe_method(n):
@@ -479,7 +500,9 @@ def describe_settings(n):
                    "gradients of their squared error)" if cfg["kd_mse_lr"] < cfg["lr"] else "")
                 + (", decayed alike" if cfg["cosine"] else ""))
     return (
-        f"Settings ({preset_words(n['preset'], n.get('quick', False))}). {sizes['train']:,} training images, "
+        f"Settings ({preset_words(n['preset'], n.get('quick', False))}). Layer widths, input to "
+        f"output: the teacher {widths(n, 'teacher')}, every student {widths(n, 'student')}. "
+        f"{sizes['train']:,} training images, "
         f"{sizes['validation']:,} held out of the training set for validation, "
         f"{sizes['test']:,} test images; pixels scaled to [0, 1] with the training images' "
         f"constants, the same map for all three. {optimizer[0].upper() + optimizer[1:]}, "
