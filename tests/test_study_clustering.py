@@ -230,11 +230,12 @@ def test_the_course_settings_stop_at_kmeans_and_the_table_says_not_run(tiny_stud
     assert study.COURSE["finetune"] is None and harness.PRESETS["tuned"]["finetune"]
     n, _ = run(finetune=None)
     assert not {"dec", "idec", "chosen", "finetuning"} & set(n)
-    assert set(harness.ROWS) < set(harness.TUNED_ROWS)
+    assert set(harness.ROWS) - set(harness.MISMATCH_ROWS) < set(harness.TUNED_ROWS)
     assert not any(row.key.split(".")[1] in ("dec", "idec", "chosen") for row in harness.ROWS
                    if "." in row.key)
     course = harness.combined([harness.result_numbers(n, harness.PRESETS["course"],
                                                       len(y["train"]), 1.0)])
+    course["label_mismatch"] = MISMATCH
     tuned = harness.combined([harness.result_numbers(run()[0], harness.PRESETS["tuned"],
                                                      len(y["train"]), 1.0)])
     text, _ = table("autoencoder", {"course": course, "tuned": tuned}, "mnist")
@@ -242,6 +243,10 @@ def test_the_course_settings_stop_at_kmeans_and_the_table_says_not_run(tiny_stud
     assert dec_line.split("|")[2].strip() == "not run" and "not run" not in dec_line.split("|")[3]
     with pytest.raises(KeyError):       # a row a preset declares but did not measure still fails
         table("autoencoder", {"course": {}}, "mnist")
+
+
+MISMATCH = {"seed": 0, "n_labelled": 100, "correlation": 0.5, "labels_that_agree": 9,
+            "ari_test": {"right": 0.45, "mismatched": 0.41}}
 
 
 def described(n, y, preset="tuned", **extra):
@@ -355,7 +360,7 @@ def test_an_autoencoder_of_other_widths_is_named_by_them_and_not_set_beside_the_
     _, y, run = tiny_study
     n, _ = run(finetune=None)
     numbers = described(n, y, preset="course", loss="weighted", labelled_images_for_weights=spread(
-        [100]), codes="raw", autoencoder=[784, 256, 12], seeds=[0, 1])
+        [100]), codes="raw", autoencoder=[784, 256, 12], seeds=[0, 1], label_mismatch=MISMATCH)
     lines = table("autoencoder", {"course": numbers}, "mnist")[0].splitlines()
     codes = next(line for line in lines if "ARI, k-means on codes, test images" in line)
     assert "| 0.468 (the course's, for its autoencoder 784-512-128-32-10) |" in codes
@@ -411,3 +416,28 @@ def test_the_fine_tuning_choices_were_made_on_seeds_set_apart_and_are_said(tiny_
     assert "its fine-tuning on seeds 10–13's" in text
     plain = harness.describe({**numbers, "finetune_augment": None})
     assert "DEC-DA" not in plain
+
+
+def test_the_courses_label_mismatch_is_measured_from_the_studys_own_start(tmp_path):
+    """The course's pixel-weight loop paired a random subset of images with the labels of the
+    first images; the harness measures that on the study's own subset, start and batches."""
+    from tests.test_study_distillation import tiny_mnist
+    data = tiny_mnist(n_train=300, n_test=60)
+    cfg = harness.quick_config(harness.PRESETS["course"], True)
+    n, _ = study.study(cfg, 0, out=None, data=data, quick=True, verbose=False)
+    right = n["encoded"]["test"]["ari"]
+    m, figure = harness.label_mismatch(cfg, data, 0, right, True, tmp_path, "t", verbose=False)
+    assert (tmp_path / figure).is_file() and m["seed"] == 0 and m["ari_test"]["right"] == right
+    x, y, streams = study.load_data(data, 0, True)
+    subset = np.random.default_rng(streams["labelled"]).choice(len(x["train"]), m["n_labelled"],
+                                                               replace=False)
+    assert m["labels_that_agree"] == int(np.sum(y["train"][subset] == y["train"][:len(subset)]))
+    assert m["labels_that_agree"] < m["n_labelled"] and -1 <= m["correlation"] < 1
+    # "the same start and batches": with the right weights, train_codes is the study itself
+    weights = study.pixel_weights(cfg, x["train"], y["train"], streams["labelled"])
+    codes = harness.train_codes(cfg, x, streams, weights, verbose=False)
+    scaling, fits = study.cluster_codes(codes, y, cfg, streams["kmeans"])
+    assert fits[scaling][1]["test"]["ari"] == right
+    text = harness.describe_mismatch({"label_mismatch": m})
+    assert f"correlate {m['correlation']:.3f}" in text and "seed 0 alone (one seed)" in text
+    assert "y_train[i], y_train[j] by position" in text

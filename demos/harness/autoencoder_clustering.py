@@ -15,9 +15,10 @@ import numpy as np
 
 from demos import autoencoder_clustering as study_module
 from demos._common import (DATASET_NAMES, against_course, combine_seeds, command_line,
-                           count_seeds, cumulative_steps, seed_range)
+                           count_seeds, cumulative_steps, plt, save, seed_range)
 from demos.schema import Outside, Row, Source, setting_words
 from scratchnn import WeightedMSE, mse
+from scratchnn.autoencoder import pixel_importance_weights
 from scratchnn.datasets import load_mnist
 
 TITLE = "3. Deep autoencoder clustering"
@@ -142,6 +143,15 @@ SECONDS_ROWS = [
         outside=(Outside("27", RERUN),)),
 ]
 STUDY_SECONDS_ROW = Row("seconds.study", "seconds of the whole study (one seed)", "f1")
+# The course's pixel-weight loop took the labels of the wrong images (see label_mismatch).
+MISMATCH_ROWS = [
+    Row("label_mismatch.correlation", "pixel weights from the course's mismatched labels: "
+        "correlation with the right ones (first seed)", "f3"),
+    Row("label_mismatch.ari_test.mismatched", "ARI, k-means on codes, test images, the "
+        "autoencoder trained with the mismatched labels' weights (first seed)", "f3"),
+    Row("label_mismatch.ari_test.right", "the same with the right labels' weights (first seed)",
+        "f3"),
+]
 
 
 def tuned_rows(methods):
@@ -156,7 +166,7 @@ def tuned_rows(methods):
 
 
 # The course's settings stop at k-means on the codes; the tuned preset goes on to fine-tuning.
-ROWS = KMEANS_ROWS + SECONDS_ROWS + [STUDY_SECONDS_ROW]
+ROWS = KMEANS_ROWS + SECONDS_ROWS + [STUDY_SECONDS_ROW] + MISMATCH_ROWS
 TUNED_ROWS = tuned_rows(PRESETS["tuned"]["finetune"]["methods"])
 ABLATION_ROWS = [Row(f"steps.{key}.ari.{split}", f"{label}: ARI on codes, {split}", "f3")
                  for key, label, _ in ABLATION + CANDIDATES for split in ("train", "validation")]
@@ -252,8 +262,58 @@ def run(out="results", quick=False, seed=0, preset="course", dataset="mnist", da
                        finetune_steps=cfg["finetune"]["max_steps"],
                        finetune_augment=cfg["finetune"].get("augment"),
                        development_seeds=list(DEVELOPMENT_SEEDS))
+    if cfg["loss"] == "weighted":        # the course's weighted loss: measure its label mismatch
+        numbers["label_mismatch"], figures["label_mismatch"] = label_mismatch(
+            cfg, data, seed_list[0], per_seed[0]["ari"]["encoded"]["test"], quick, out,
+            f"{dataset.replace('-', '_')}_{preset}", verbose)
     shown = [(files, captions(numbers)[key]) for key, files in figures.items()]
     return {"numbers": numbers, "figures": shown, "text": describe(numbers)}
+
+
+def label_mismatch(cfg, data, seed, right_ari, quick, out, tag, verbose):
+    """What the course's pixel-weight loop did, measured on one seed.
+
+    The course drew a random subset of training images (``subset = x_train[indexes, :]``) but
+    compared the labels ``y_train[i]``, ``y_train[j]`` of positions i, j in the training set,
+    not those of the drawn images: its weights came from labels that do not belong to their
+    images. Here the same subset gets the labels of the first n_labelled training images, as
+    the course's loop read them, and an autoencoder is trained with those weights from the same
+    start and batches as the study's; compared: the two weight maps, and the codes' test ARI
+    with the study's own (``right_ari``, the study's seed ``seed``: the same training but for
+    the weights).
+    """
+    x, y, streams = study_module.load_data(data, seed, quick)
+    n = min(cfg["n_labelled"], len(x["train"]))
+    subset = np.random.default_rng(streams["labelled"]).choice(len(x["train"]), n, replace=False)
+    right = pixel_importance_weights(x["train"][subset], y["train"][subset])
+    if not np.array_equal(right, study_module.pixel_weights(cfg, x["train"], y["train"],
+                                                            streams["labelled"])):
+        raise RuntimeError("label_mismatch drew another subset than the study's pixel_weights: "
+                           "make it draw as pixel_weights does")
+    wrong = pixel_importance_weights(x["train"][subset], y["train"][:n])
+    codes = train_codes(cfg, x, streams, wrong, verbose)
+    scaling, fits = study_module.cluster_codes(codes, y, cfg, streams["kmeans"])
+    numbers = {"seed": seed, "n_labelled": n,
+               "ari_test": {"right": right_ari, "mismatched": fits[scaling][1]["test"]["ari"]},
+               "correlation": float(np.corrcoef(right, wrong)[0, 1]),
+               "labels_that_agree": int(np.sum(y["train"][subset] == y["train"][:n]))}
+    return numbers, plot_mismatch(right, wrong, numbers, out, tag)
+
+
+def plot_mismatch(right, wrong, numbers, out, tag):
+    """The pixel weights from the images' own labels and from the course's mismatched ones."""
+    side = int(round(np.sqrt(right.size)))
+    fig, axes = plt.subplots(1, 2, figsize=(7.5, 3.6))
+    top = max(right.max(), wrong.max())
+    for ax, weights, title in ((axes[0], right, "each image's own label (this run)"),
+                               (axes[1], wrong, "labels by position (the course's loop)")):
+        shown = ax.imshow(weights.reshape(side, side), cmap="magma", vmin=0, vmax=top)
+        ax.set_title(title, fontsize=9)
+        ax.axis("off")
+    fig.colorbar(shown, ax=axes, fraction=0.046)
+    fig.suptitle(f"pixel-importance weights from {numbers['n_labelled']} labelled images: "
+                 f"correlation {numbers['correlation']:.3f}", fontsize=10)
+    return save(fig, out, f"{tag}_pixel_weights_mismatch.png")
 
 
 def run_ablation(data, seed_list, quick, dataset, verbose):
@@ -270,7 +330,9 @@ def run_ablation(data, seed_list, quick, dataset, verbose):
                 print(f"ablation step {key}: {label}", flush=True)
             if tuple(cfg[k] for k in TRAINING_KEYS) != trained_on:   # a new code scaling
                 trained_on = tuple(cfg[k] for k in TRAINING_KEYS)    # needs no retraining
-                codes = train_codes(cfg, x, y, streams, verbose)
+                weights = study_module.pixel_weights(cfg, x["train"], y["train"],
+                                                     streams["labelled"])
+                codes = train_codes(cfg, x, streams, weights, verbose)
             scaling, fits = study_module.cluster_codes(codes, y, cfg, streams["kmeans"])
             results[key] = {"ari": {split: r["ari"] for split, r in fits[scaling][1].items()}}
             if cfg["codes"] == "best":          # both scalings' validation ARI, shown
@@ -288,9 +350,9 @@ def run_ablation(data, seed_list, quick, dataset, verbose):
     return {"numbers": numbers, "figures": [], "text": describe_ablation(numbers)}
 
 
-def train_codes(cfg, x, y, streams, verbose):
-    """The study's steps up to the codes, as study() runs them, with one seed's streams."""
-    weights = study_module.pixel_weights(cfg, x["train"], y["train"], streams["labelled"])
+def train_codes(cfg, x, streams, weights, verbose):
+    """The study's steps up to the codes, as study() runs them, with one seed's streams and the
+    given pixel weights (None: plain MSE)."""
     rng = np.random.default_rng(streams["model"])
     model = study_module.build_model(cfg, rng)
     study_module.train(model, mse if weights is None else WeightedMSE(weights), cfg, x["train"],
@@ -331,6 +393,10 @@ def captions(n):
                             "on their first two principal components, as the encoder gives them"
                             + (f" (where DEC works), and after {chosen} fine-tuned the encoder."
                                if chosen else "."),
+        "label_mismatch": head + "pixel-importance weights from the same labelled images, with "
+                                 "each image's own label (left) and with the labels the "
+                                 "course's loop read, those of the training set's first images "
+                                 "(right), on one colour scale.",
         "finetuning": head + "at each refresh of DEC's target P, the share of training images "
                              "that changed cluster since the last refresh (left; fine-tuning "
                              "stops under the dashed line), and the validation ARI (right): how "
@@ -438,7 +504,7 @@ def describe(n):
                   if on_course and n["loss"] == "weighted" and same else "")
         return (opening + "\n\n" + settings + f". The study took {sec['study']['mean']:.0f} s"
                 f"{' per seed' if many else ''}.{timing} DEC fine-tuning, beyond the "
-                "course, runs with `--preset tuned` only."
+                "course, runs with `--preset tuned` only." + describe_mismatch(n)
                 + (" " + against_course(
                     [(f"ARI on {'codes' if kind == 'encoded' else 'raw pixels'}, {part}",
                       a[kind][part], COURSE_ARI[kind, part], "{:.3f}".format)
@@ -509,6 +575,25 @@ def describe(n):
            f" {chosen} starts from the pretrained autoencoder and the clustering reported for "
            "the codes.")
         + f" The study took {sec['study']['mean']:.0f} s{' per seed' if many else ''}.")
+
+
+def describe_mismatch(n):
+    """What the course's pixel-weight loop did with its labels, and what that changes here."""
+    if "label_mismatch" not in n:
+        return ""
+    m = n["label_mismatch"]
+    ari = m["ari_test"]
+    return (
+        f" The course's pixel-weight loop drew a random subset of {m['n_labelled']} training "
+        f"images but compared the labels of the training set's first {m['n_labelled']} images "
+        "(y_train[i], y_train[j] by position), so its weights came from labels that do not "
+        f"belong to the images ({m['labels_that_agree']} of the {m['n_labelled']} agree by "
+        "chance here); this run gives each image its own label. Measured on seed "
+        f"{m['seed']} alone (one seed), with the course's settings: the weights from the "
+        f"mismatched labels correlate {m['correlation']:.3f} with the right ones, and an "
+        "autoencoder trained with them from the same start and batches gives codes on which "
+        f"k-means reaches test ARI {ari['mismatched']:.3f}, against {ari['right']:.3f} with "
+        "the right weights.")
 
 
 METHOD_WORDS = {
