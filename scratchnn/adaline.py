@@ -109,7 +109,9 @@ class Adaline:
         self.b += self.lr * err.mean()
 
     def online_step(self, xi, ti):
-        """The delta rule on one sample: w += lr (t - net) x, b += lr (t - net). Returns t - net."""
+        """The delta rule on one sample xi (D,) with bipolar target ti: with the linear output
+        net = xi . w + b (not its sign),  w += lr (t - net) xi,  b += lr (t - net),
+        in place. Returns the error t - net (a number)."""
         err = ti - (xi @ self.w + self.b)
         self.w += self.lr * err * xi
         self.b += self.lr * err
@@ -235,7 +237,15 @@ class Madaline:
 
     # --- learning rules ----------------------------------------------------
     def mri_step(self, xi, ti):
-        """Rule MRI on one sample; returns the largest weight change (0 if y == t)."""
+        """Rule MRI on one sample xi (n_in,) with bipolar target ti; W (n_in, n_hidden) and
+        b (n_hidden,) change in place. With z_in = xi W + b and y the OR of sign(z_in), if y != t:
+
+          t = +1: only the unit J whose z_in_J is closest to 0 moves toward +1:
+                  W_J += lr (1 - z_in_J) xi,   b_J += lr (1 - z_in_J)
+          t = -1: every unit k with z_in_k >= 0 (an output of +1) moves toward -1:
+                  W_k += lr (-1 - z_in_k) xi,  b_k += lr (-1 - z_in_k)
+
+        Returns the largest change of any weight or bias (0.0 if y == t)."""
         z_in = xi @ self.W + self.b
         if (z_in.max() >= 0) == (ti == 1):       # the OR fires iff some unit does: y == t
             return 0.0

@@ -58,6 +58,25 @@ def squared_distances(x, centers, x_sq=None):
     return _squared_distances(x, centers, x_sq)
 
 
+def lloyd_step(x, centers):
+    """One iteration of k-means (Lloyd's algorithm), the plain way: every row of x goes to its
+    nearest centre, then every centre moves to the mean of its rows.
+
+        label_n = argmin_j ||x_n - c_j||^2          c_j <- mean of the rows x_n with label_n = j
+
+    A centre left without rows takes instead the row farthest from its own centre (a second
+    empty one the next farthest, and so on), so that no centre is ever NaN.
+
+    x (N, D), centers (K, D) -> labels (N,), new centers (K, D) in x's dtype.
+    ``KMeans(algorithm="lloyd")`` repeats it; ``"hamerly"`` makes the same assignments faster.
+    """
+    d2 = _squared_distances(x, centers)                               # (N, K)
+    labels = d2.argmin(axis=1)
+    nearest = d2[np.arange(len(x)), labels]         # each row's squared distance to its centre
+    one_hot = (labels == np.arange(len(centers))[:, None]).astype(x.dtype)       # (K, N)
+    return labels, KMeans._means(x, one_hot @ x, one_hot.sum(axis=1), nearest)
+
+
 def _check_finite(centers, iteration, x):
     if not np.isfinite(centers).all():
         raise NumericalError(f"the centres became non-finite at iteration {iteration}, with x's values up "
@@ -162,15 +181,15 @@ class KMeans:
         return sums / counts[:, None]
 
     def _lloyd(self, x, x_sq, centers, tol):
-        """Lloyd's iterations: assign each point to its nearest centre, move each centre
-        to the mean of its points; stop when the centres' squared moves add up to at most
-        ``tol`` (already scaled by the features' variance in ``fit``)."""
-        history = []
+        """Lloyd's iterations, :func:`lloyd_step` after :func:`lloyd_step`: assign each point to
+        its nearest centre, move each centre to the mean of its points; stop when the centres'
+        squared moves add up to at most ``tol`` (already scaled by the features' variance in
+        ``fit``). ``history`` holds the inertia of each assignment."""
+        history, rows = [], np.arange(len(x))
         for it in range(1, self.max_iter + 1):
-            labels, nearest, sums = self._assign(x, x_sq, centers)
-            history.append(float(nearest.sum(dtype=np.float64)))
-            counts = np.bincount(labels, minlength=self.n_clusters).astype(x.dtype)
-            new = self._means(x, sums, counts, nearest)
+            labels, new = lloyd_step(x, centers)
+            history.append(float(_squared_distances(x, centers, x_sq)[rows, labels]
+                                 .sum(dtype=np.float64)))
             _check_finite(new, it, x)
             shift = float(((new - centers) ** 2).sum())
             centers = new

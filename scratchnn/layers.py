@@ -163,6 +163,7 @@ class Activation(Layer):
         return dout * local_grad
 
     def function_and_derivative(self, x):
+        """x (N, D) -> (f(x), f'(x)), both shaped like x and in its dtype."""
         raise NotImplementedError
 
 
@@ -170,6 +171,7 @@ class ReLU(Activation):
     """``out = max(x, 0)``;  d out/dx = 1 where x > 0, else 0."""
 
     def function_and_derivative(self, x):
+        """x (N, D) -> (max(x, 0), 1 where x > 0 else 0), both (N, D) in x's dtype."""
         return np.maximum(x, 0), (x > 0).astype(x.dtype)
 
 
@@ -177,6 +179,7 @@ class Tanh(Activation):
     """``out = tanh(x)``;  d tanh(x)/dx = 1 - tanh(x)^2."""
 
     def function_and_derivative(self, x):
+        """x (N, D) -> (tanh(x), 1 - tanh(x)^2), both (N, D) in x's dtype."""
         out = np.tanh(x)
         return out, 1 - out * out
 
@@ -189,6 +192,8 @@ class Sigmoid(Activation):
     """
 
     def function_and_derivative(self, x):
+        """x (N, D) -> (sigma(x), sigma(x) (1 - sigma(x))), both (N, D) in x's dtype; no
+        overflow for any finite x."""
         out = (1 + np.tanh(x * 0.5)) * 0.5
         return out, out * (1 - out)
 
