@@ -7,12 +7,15 @@
     python -m demos madaline adaline     # only these studies
     python -m demos --seeds 3            # three seeds of each MNIST study (default one)
     python -m demos --data-dir DIR       # where the MNIST files are (or set SCRATCHNN_DATA)
+    python -m demos distillation --with HW   # the study with a student's homework workspace
+                                             #   (python -m scratchnn.exercises start HW)
 
 Writes every figure as PNG, results.json (everything measured, with the text and figure
 list of each study) and report.md (rendered from results.json alone).
 """
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -24,6 +27,7 @@ import numpy as np
 
 from demos._common import PRESETS, mnist_options, small_seeds
 from demos.report import NEEDS_MNIST, STUDIES, write_report
+from scratchnn import exercises
 from scratchnn.datasets import DataNotFoundError
 from scratchnn.files import write_text_atomic
 
@@ -48,6 +52,10 @@ def parse_args(argv):
     parser.add_argument("--data-dir", default=None,
                         help="folder with the IDX files (default: $SCRATCHNN_DATA, then the cache)")
     parser.add_argument("--no-download", action="store_true", help="never try to download")
+    parser.add_argument("--with", dest="workspace", metavar="DIR", default=None,
+                        help="run with the code of a homework workspace (python -m "
+                             "scratchnn.exercises start DIR) in place of the library's, for "
+                             "every exercise written there")
     args = parser.parse_args(argv)
     aliases = {"mcculloch-pitts": "mcculloch_pitts", "autoencoder_clustering": "autoencoder",
                "autoencoder-clustering": "autoencoder", "mp": "mcculloch_pitts"}
@@ -77,11 +85,35 @@ def settings(args):
             "platform": f"{platform.system()} {platform.machine()}", "cpus": os.cpu_count()}
 
 
+def student_code(folder):
+    """The student's workspace in use for the run (none: the library's code alone)."""
+    if folder is None:
+        return contextlib.nullcontext([])
+    return exercises.use(folder)
+
+
 def main(argv=None):
     args = parse_args(argv)
+    try:
+        with student_code(args.workspace) as mine:
+            if args.workspace is not None:
+                print(f"Your code from {args.workspace} runs in place of the library's for "
+                      f"{len(mine)} exercise{'s' * (len(mine) != 1)}"
+                      + (f": {', '.join(mine)}." if mine else
+                         " (none is written yet: the library's code runs everywhere)."),
+                      flush=True)
+            return run(args, mine)
+    except (exercises.WorkspaceError, exercises.StudentImportError) as err:
+        print(f"error: --with {args.workspace}: {err}", file=sys.stderr)
+        return 2
+
+
+def run(args, mine):
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     results, missing_data = {"settings": settings(args)}, None
+    if args.workspace is not None:
+        results["settings"]["workspace"] = {"folder": str(args.workspace), "exercises": mine}
     total_start = time.perf_counter()
     for i, name in enumerate(args.studies, 1):
         print(f"\n[{i}/{len(args.studies)}] {name}", flush=True)

@@ -38,7 +38,9 @@ def map_seeds(one_seed, arguments):
     workers = min(len(arguments), os.cpu_count() or 1)
     if workers == 1:
         return [one_seed(*args) for args in arguments]
-    with multiprocessing.Pool(workers) as pool:
+    # A student's homework in use (python -m demos --with DIR) is in use in the workers too.
+    from scratchnn.exercises import active, use_in_worker
+    with multiprocessing.Pool(workers, initializer=use_in_worker, initargs=(active(),)) as pool:
         return pool.starmap(one_seed, arguments)
 
 

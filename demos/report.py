@@ -184,6 +184,7 @@ def opening(results):
         f"{DATASET_NAMES[s['dataset']]}, preset '{s['preset']}'. Run with Python {s['python']} "
         f"and NumPy {s['numpy']} on {s['platform']} ({s['cpus']} CPUs).",
         "",
+        *workspace_lines(s),
         "Every figure in a 'this run' column was measured by this run. 'Course' is what the "
         "course reported (or that it reported nothing); 'elsewhere' holds figures from outside "
         "this run, numbered, with their source and conditions under the table. Over several "
@@ -201,6 +202,18 @@ def opening(results):
                              f"{result['seconds']:.1f} |")
     lines.append(f"| total | {results['total_seconds']:.1f} |")
     return lines
+
+
+def workspace_lines(settings):
+    """A run made with a student's homework says so first: its numbers are of that code."""
+    used = settings.get("workspace")
+    if used is None:
+        return []
+    mine = used["exercises"]
+    return [f"**This run used the homework in `{used['folder']}`:** the student's code ran in "
+            "place of the library's for " + (", ".join(f"`{n}`" for n in mine) if mine else
+                                             "no exercise (none was written yet)")
+            + ". Its numbers are those of that code.", ""]
 
 
 def render(results):

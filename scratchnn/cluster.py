@@ -69,7 +69,10 @@ def lloyd_step(x, centers):
 
     x (N, D), centers (K, D) -> labels (N,), new centers (K, D) in x's dtype.
     ``KMeans(algorithm="lloyd")`` repeats it; ``"hamerly"`` makes the same assignments faster.
+    It needs at least as many rows as centres (K <= N), so that every empty cluster finds one.
     """
+    if len(centers) > len(x):
+        raise ValueError(f"{len(centers)} centres for {len(x)} rows: k-means needs K <= N")
     d2 = _squared_distances(x, centers)                               # (N, K)
     labels = d2.argmin(axis=1)
     nearest = d2[np.arange(len(x)), labels]         # each row's squared distance to its centre
