@@ -121,6 +121,39 @@ def test_same_seed_same_results_timings_aside(quick_run, tmp_path):
         assert first[study]["course"]["text"] == second[study]["course"]["text"]
 
 
+def test_with_the_teachers_key_the_course_runs_on_its_code_bit_for_bit(quick_run, data_dir,
+                                                                        tmp_path):
+    """python -m demos ... --with DIR: the studies run with a homework workspace's code; with
+    the key (the library's answers), every number is the library's (timings aside)."""
+    from scratchnn import exercises
+    key = tmp_path / "key"
+    exercises.start(key, solutions=True)
+    out = tmp_path / "with_key"
+    proc = run_demos("--quick", "--out", str(out), "--data-dir", str(data_dir), "--no-download",
+                     "distillation", "madaline", "--with", str(key), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Your code from" in proc.stdout and "for 20 exercises: template_unit" in proc.stdout
+
+    def strip(d):
+        if isinstance(d, dict):
+            return {k: strip(v) for k, v in d.items() if "seconds" not in k}
+        return d
+
+    library = json.loads((quick_run[1] / "results.json").read_text())
+    theirs = json.loads((out / "results.json").read_text())
+    for study in ("distillation", "madaline"):
+        assert strip(theirs[study]["course"]["numbers"]) == strip(library[study]["course"]["numbers"])
+    assert theirs["settings"]["workspace"]["exercises"][-1] == "soft_target_loss"
+    assert "**This run used the homework in" in (out / "report.md").read_text()
+    broken = tmp_path / "broken"
+    exercises.start(broken, names=("relu",))
+    path = next(broken.rglob("ex07_relu.py"))
+    path.write_text(path.read_text() + "\ndef (\n")
+    proc = run_demos("--quick", "mcculloch_pitts", "--with", str(broken), cwd=tmp_path)
+    assert proc.returncode == 2 and "ex07_relu.py does not import: invalid syntax at line" in \
+        proc.stderr
+
+
 def test_missing_mnist_still_runs_the_rest_and_fails_clearly(tmp_path):
     proc = run_demos("--quick", "--out", str(tmp_path / "out"), "--data-dir", str(tmp_path / "nothing"),
                      "--no-download", "mcculloch_pitts", "distillation", cwd=tmp_path,

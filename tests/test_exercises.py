@@ -152,6 +152,14 @@ def test_a_failure_is_one_sentence_with_the_smallest_example_and_a_hint(tmp_path
     assert main(["check", str(tmp_path), "dense_backward", "--verbose"]) == 1
     # --verbose: no student error behind this one (a wrong value, not an exception)
     assert "Traceback" not in capsys.readouterr().out
+    exercises.start(tmp_path, names=("relu",), force=True)         # a new stub, then
+    write_body(tmp_path, "relu", "return np.maximum(x, 0), x.reshape(-1, 2)")
+    assert main(["check", str(tmp_path), "relu"]) == 1
+    out = capsys.readouterr().out
+    assert "raised ValueError: cannot reshape" in out and "Traceback" not in out
+    assert main(["check", str(tmp_path), "relu", "--verbose"]) == 1
+    out = capsys.readouterr().out
+    assert "| Traceback (most recent call last):" in out and "ex07_relu.py" in out
 
 
 def test_a_stub_that_loops_or_crashes_is_stopped_and_the_others_still_run(tmp_path, capsys):

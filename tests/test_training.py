@@ -245,8 +245,8 @@ def test_an_overflow_stops_with_numerical_error_and_no_numpy_warnings_before_it(
 
 def test_every_submodule_is_reachable_from_import_scratchnn():
     import scratchnn
-    for name in ("adaline", "autoencoder", "cluster", "datasets", "dec", "gradcheck",
-                 "mcculloch_pitts"):
+    for name in ("adaline", "autoencoder", "cluster", "datasets", "dec", "exercises",
+                 "gradcheck", "mcculloch_pitts"):
         assert getattr(scratchnn, name).__name__ == f"scratchnn.{name}"
 
 

@@ -111,7 +111,7 @@ def check_workspace(args):
         print("Every exercise passed.")
         return 0
     if "fail" in counts or "timeout" in counts or "crashed" in counts:
-        print("Mend the first failure above; --verbose shows the error behind a failure.")
+        print("Mend the first failure above (--verbose adds the traceback of an error behind one).")
     return 1
 
 

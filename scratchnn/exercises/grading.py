@@ -12,7 +12,12 @@ function that loops or crashes is stopped and reported while the others are stil
 
 import contextlib
 import io
-import multiprocessing
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
 import time
 import traceback
 
@@ -185,15 +190,16 @@ def grade(name, function):
     return "pass", note or "passed", ""
 
 
-def _worker(folder, names, connection, verbose, memory_bytes):
-    """Grade ``names`` one by one, saying which begins and how it ended."""
+def worker(folder, names, verbose, memory_bytes, send):
+    """Grade ``names`` one by one in this process, saying through ``send`` which begins and
+    how it ended; :mod:`scratchnn.exercises.worker` runs it in a process of its own."""
     try:
         import resource                     # bound what a student's code may allocate
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     except (ImportError, ValueError, OSError):
         pass
     for name in names:
-        connection.send(("start", name))
+        send(["start", name])
         start = time.perf_counter()
         details = ""
         try:
@@ -208,17 +214,40 @@ def _worker(folder, names, connection, verbose, memory_bytes):
         except Exception as err:            # the grader itself broke on this function
             status, message = "error", f"the grader failed: {type(err).__name__}: {err}"
             details = traceback.format_exc()
-        connection.send(("done", name, status, message, time.perf_counter() - start, details))
-    connection.send(("end",))
+        send(["done", name, status, message, time.perf_counter() - start,
+              details if verbose else ""])
+    send(["end"])
+
+
+def start_worker(folder, names, verbose, memory_bytes):
+    """A worker process (``python -m scratchnn.exercises.worker``), whatever the caller's own
+    main module, and a queue of what it says, line by line (None when it is gone)."""
+    package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [package_root] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scratchnn.exercises.worker", str(folder), json.dumps(names),
+         "1" if verbose else "0", str(int(memory_bytes))], stdout=subprocess.PIPE,
+        stderr=None if verbose else subprocess.DEVNULL, stdin=subprocess.DEVNULL, env=env,
+        text=True)
+    said = queue.Queue()
+
+    def read():
+        for line in process.stdout:
+            said.put(json.loads(line))
+        said.put(None)
+    threading.Thread(target=read, daemon=True).start()
+    return process, said
 
 
 def check(folder, names=None, timeout=TIMEOUT, verbose=False, memory_bytes=4 * 2**30):
     """Grade the exercises ``names`` of the workspace ``folder`` (default: all it holds).
 
-    Returns a list of (exercise, status, message, seconds) in the course's order; status is
-    'pass', 'fail', 'not started', 'timeout', 'crashed' or 'error' (a fault of the grader).
-    Each exercise runs in a worker process; one that takes longer than ``timeout`` seconds is
-    stopped, one that kills its process is reported, and the rest are graded in a new worker.
+    Returns a list of (exercise, status, message, seconds, details) in the course's order;
+    status is 'pass', 'fail', 'not started', 'timeout', 'crashed' or 'error' (a fault of the
+    grader). The exercises run in a worker process; one that takes longer than ``timeout``
+    seconds is stopped, one that kills its process is reported, and the rest are graded in a
+    new worker.
     """
     manifest = workspace.read_manifest(folder)
     chosen = workspace.choose(names=tuple(names)) if names else \
@@ -230,32 +259,26 @@ def check(folder, names=None, timeout=TIMEOUT, verbose=False, memory_bytes=4 * 2
             f" add it with: python -m scratchnn.exercises start {folder} {missing[0]}")
     results = {e.name: (e, "not started", "not started", 0.0, "") for e in chosen
                if not workspace.started(folder, e)}
-    queue = [e.name for e in chosen if e.name not in results]
-    context = multiprocessing.get_context("spawn")
-    while queue:
-        parent, child = context.Pipe()
-        process = context.Process(target=_worker, args=(str(folder), queue, child, verbose,
-                                                        memory_bytes), daemon=True)
-        process.start()
-        child.close()
+    waiting = [e.name for e in chosen if e.name not in results]
+    while waiting:
+        process, said = start_worker(folder, waiting, verbose, memory_bytes)
         current, started_at = None, time.perf_counter()
         while True:
             limit = timeout if current else timeout + 60     # the worker's own start included
-            if not parent.poll(max(0.0, limit - (time.perf_counter() - started_at))):
+            try:
+                message = said.get(timeout=max(0.0, limit - (time.perf_counter() - started_at)))
+            except queue.Empty:
                 process.kill()
-                name = current or queue[0]
+                name = current or waiting[0]
                 results[name] = (BY_NAME[name], "timeout",
                                  f"stopped after {timeout:g} s: does it loop forever, or work "
                                  "on arrays far larger than the inputs?", timeout, "")
                 break
-            try:
-                message = parent.recv()
-            except EOFError:
-                process.join(5)
-                name = current or queue[0]
+            if message is None:             # the worker is gone, in the middle of an exercise
+                name = current or waiting[0]
                 results[name] = (BY_NAME[name], "crashed",
-                                 f"its process died (exit code {process.exitcode}): does it "
-                                 "call exit(), or crash the interpreter?",
+                                 f"its process died (exit code {process.wait()}): does it call "
+                                 "exit(), or crash the interpreter?",
                                  time.perf_counter() - started_at, "")
                 break
             if message[0] == "start":
@@ -266,8 +289,6 @@ def check(folder, names=None, timeout=TIMEOUT, verbose=False, memory_bytes=4 * 2
                 current = None
             else:
                 break
-        process.join(5)
-        if process.is_alive():
-            process.kill()
-        queue = [n for n in queue if n not in results]
+        process.wait()
+        waiting = [n for n in waiting if n not in results]
     return [results[e.name] for e in chosen]
