@@ -116,7 +116,7 @@ def fit(model, loss_fn, optimizer, x, targets, epochs=1, batch_size=32, rng=None
     ``NumericalError`` with the epoch, the step and the likely cause; a run that ends worse
     than predicting a constant warns.
     """
-    first = model.epochs_trained if initial_epoch is None else check_positive(
+    first = getattr(model, "epochs_trained", 0) if initial_epoch is None else check_positive(
         initial_epoch, "initial_epoch", integer=True, allow_zero=True)
     x, targets, validation_data = check_fit_arguments(
         model, loss_fn, optimizer, x, targets, epochs, penalty, validation_data, patience,
@@ -225,9 +225,10 @@ def check_targets(targets, x, model, label):
     """The targets as a tuple of arrays with a row for each row of x, each recognised from its
     own shape and dtype, never from the loss, so that a loss of one's own is treated as the
     core's are: an array shaped like the model's output holds values, cast to the model's dtype
-    (integers too); one whole number per row, for an output of several columns, is a class
-    label, checked against the output's width; any other float array is cast to the model's
-    dtype. Several targets (teacher logits and labels, say) come as a tuple."""
+    (integers too); one integer per row, for an output of several columns, is a class label
+    (the loss checks its range: a loss may take integers for other things); any other float
+    array is cast to the model's dtype (per-sample weights, say). Several targets (teacher
+    logits and labels) come as a tuple."""
     n, width = len(x), output_width(model, x)
     several = isinstance(targets, tuple) or (
         isinstance(targets, list) and targets and all(isinstance(t, np.ndarray) for t in targets))
@@ -239,7 +240,7 @@ def check_targets(targets, x, model, label):
             raise ValueError(f"{name} has {len(t) if t.ndim else 0} rows but x has {n}; give one "
                              "target row per sample (several targets go in a tuple)")
         if looks_like_labels(t, width):
-            t = check_labels(t, name, n, width)
+            t = check_labels(t, name, n)
         elif t.shape == (n, width) or t.dtype.kind == "f":
             t = check_array(t, name, ndim=None, dtype=model.dtype)      # compared as numbers
         checked.append(t)
@@ -247,11 +248,8 @@ def check_targets(targets, x, model, label):
 
 
 def looks_like_labels(t, width):
-    """One whole number per row, for an output of several columns: class labels."""
-    if t.ndim != 1 or width < 2:
-        return False
-    return t.dtype.kind in "iu" or (t.dtype.kind == "f" and bool(np.isfinite(t).all())
-                                    and bool(np.all(t == np.round(t))))
+    """One integer per row, for an output of several columns: class labels."""
+    return t.ndim == 1 and width > 1 and t.dtype.kind in "iu"
 
 
 def check_loss_on_first_batch(model, loss_fn, x, targets, rows):
@@ -259,7 +257,10 @@ def check_loss_on_first_batch(model, loss_fn, x, targets, rows):
     and name the loss (not a layer) when it raises, returns anything but (a number, dL/d output
     shaped like the output in its dtype), or broadcasts a target of another shape against the
     output. What the targets look like is said beside (one-hot rows, labels, a shape that
-    broadcasts). A first output that is not finite is left to the first step to explain."""
+    broadcasts). Two rows at least, so that an (N,) target against an (N, 1) output broadcasts
+    to (N, N) here too. A first output that is not finite is left to the first step to explain.
+    """
+    rows = max(rows, 2)
     with training_mode(model, False), np.errstate(all="ignore"):
         try:
             output = model.forward(x[:rows])
@@ -270,11 +271,12 @@ def check_loss_on_first_batch(model, loss_fn, x, targets, rows):
     name = getattr(loss_fn, "__name__", type(loss_fn).__name__)
     what = (f"the loss {name}, called on the first batch (an output of shape {output.shape}, "
             f"{output.dtype})")
-    hints = target_hints(targets, (len(x), output.shape[1]))
-    try:
-        result = loss_fn(output, *(t[:rows] for t in targets))
+    def hints():
+        return "".join(f". {h}" for h in target_hints(targets, (len(x), output.shape[1])))
+    try:                                 # copies: a loss that edits its targets edits no caller's
+        result = loss_fn(output, *(t[:rows].copy() for t in targets))
     except Exception as err:             # any loss, a student's too: said with what it was given
-        message = f"{what} raised {type(err).__name__}: {err}" + "".join(f". {h}" for h in hints)
+        message = f"{what} raised {type(err).__name__}: {err}" + hints()
         try:
             error = type(err)(message)
         except Exception:                # an exception class that takes other arguments
@@ -284,17 +286,27 @@ def check_loss_on_first_batch(model, loss_fn, x, targets, rows):
         raise TypeError(f"{what} returned {type(result).__name__}; a loss returns a pair "
                         "(loss, dL/d output), e.g. return float(loss), grad")
     loss, grad = result
-    if np.ndim(loss) != 0 or not np.isrealobj(loss):
-        raise TypeError(f"{what} returned a loss of shape {np.shape(loss)}; the loss is one real "
-                        "number, the mean over the batch (e.g. float(np.mean(...)))")
+    number = isinstance(loss, (int, float, np.integer, np.floating)) and not isinstance(loss, bool)
+    if not (number or (isinstance(loss, np.ndarray) and loss.dtype.kind in "iuf")) \
+            or np.ndim(loss) != 0:
+        raise TypeError(f"{what} returned a loss of {type(loss).__name__} {str(loss)[:40]!r} "
+                        f"(shape {np.shape(loss)}); the loss is one real number, the mean over the "
+                        "batch (e.g. float(np.mean(...)))")
     if not isinstance(grad, np.ndarray) or grad.shape != output.shape:
         got = f"shape {np.shape(grad)}" if isinstance(grad, np.ndarray) else type(grad).__name__
         raise ValueError(f"{what} returned a gradient of {got}; dL/d output has the output's shape "
-                         f"{output.shape}" + "".join(f". {h}" for h in hints))
+                         f"{output.shape}" + hints())
     if grad.dtype != output.dtype:
         raise ValueError(f"{what} returned a gradient of dtype {grad.dtype}; compute it in the "
                          f"output's dtype, {output.dtype} (an integer or float64 array mixed in "
                          "upcasts it: cast it with .astype(output.dtype))")
+    for i, t in enumerate(targets):      # a column of values against several outputs
+        if t.dtype.kind == "f" and t.shape == (len(x), 1) and output.shape[1] > 1:
+            warnings.warn(f"{'targets' if len(targets) == 1 else f'targets[{i}]'} has shape "
+                          f"{t.shape} and the output {(len(x), output.shape[1])}: {name} "
+                          "broadcasts one column against every output; if it compares them "
+                          "element by element, give the targets the output's shape",
+                          RuntimeWarning, stacklevel=4)
 
 
 def target_hints(targets, output_shape):
@@ -486,13 +498,18 @@ def constant_baseline(loss_fn, targets, shape, dtype):
     first, width = targets[0], shape[1]
     if first.shape == shape:
         row = first.mean(axis=0, dtype=np.float64)
-    elif first.ndim == 1 and first.dtype.kind in "iu" and width > 1:
+    elif looks_like_labels(first, width) and first.min() >= 0 and first.max() < width:
         frequencies = np.bincount(first, minlength=width) / len(first)
         row = np.log(np.maximum(frequencies, 1e-30))     # a class never seen: e^-69, not log 0
     else:
         return None
     constant = np.broadcast_to(row.astype(dtype), shape).copy()
-    return float(loss_fn(constant, *targets)[0])
+    try:            # a loss of probabilities may refuse log frequencies: then no baseline
+        with np.errstate(all="ignore"):
+            value = float(loss_fn(constant, *(t.copy() for t in targets))[0])
+    except Exception:
+        return None
+    return value if np.isfinite(value) else None
 
 
 def warn_if_no_better_than_constant(model, loss_fn, optimizer, x, targets, penalty, history, name):

@@ -407,7 +407,8 @@ def test_a_loss_that_raises_is_named_with_what_the_targets_look_like():
 
 @pytest.mark.parametrize("returns, said", [
     (lambda out, t: float(np.mean((out - t) ** 2)), r"returned float; a loss returns a pair"),
-    (lambda out, t: (np.mean((out - t) ** 2, axis=1), out - t), r"a loss of shape \(32,\)"),
+    (lambda out, t: (np.mean((out - t) ** 2, axis=1), out - t), r"a loss of ndarray .*"
+                                                                 r"\(shape \(32,\)\)"),
     (lambda out, t: (0.0, (out - t).T), r"gradient of shape \(2, 32\).*output's shape \(32, 2\)"),
 ])
 def test_a_loss_that_breaks_the_protocol_is_named_before_the_first_step(returns, said):
@@ -425,26 +426,85 @@ def test_labels_are_recognised_from_the_targets_for_a_loss_of_ones_own():
         seen.append(labels.dtype.kind)
         return softmax_cross_entropy(logits, labels)
 
-    with pytest.raises(ValueError, match=r"targets: label 2 is out of range for 2 classes"):
+    with pytest.raises(ValueError, match=r"the loss my_cross_entropy.*label 2 is out of range "
+                                         r"for 2 classes"):
         fit(mlp([2, 4, 2], rng=0), my_cross_entropy, SGD(0.1), x, np.where(y == 1, 2, 0),
             progress=False)
-    assert not seen                                  # refused before the loss ever ran
-    fit(mlp([2, 4, 2], rng=0), my_cross_entropy, SGD(0.1), x, y.astype(np.float64), epochs=1,
+    with pytest.warns(RuntimeWarning, match="log of the class frequencies"):   # the baseline
+        fit(mlp([2, 4, 2], rng=0), my_cross_entropy, SGD(1e-9), x, y, epochs=1, progress=False)
+    assert set(seen) == {"i"}                        # integer labels stay integers
+
+
+def test_whole_numbers_that_are_no_labels_are_values_for_a_loss_of_ones_own():
+    """Per-sample weights of 1 and 2, or whole-number ages beside several outputs, are numbers:
+    recognised by their dtype (float), never by their values."""
+    x, y = moons()
+    weights = np.where(y == 1, 2.0, 1.0)
+
+    def weighted_cross_entropy(logits, labels, w):
+        loss, grad = softmax_cross_entropy(logits, labels)
+        return loss * float(w.mean()), (grad * w[:, None]).astype(logits.dtype)
+
+    fit(mlp([2, 4, 2], rng=0), weighted_cross_entropy, SGD(0.1), x, (y, weights), epochs=2,
+        validation_data=(x, (y, 2 * weights)), progress=False)
+
+    def quantile_loss(output, age):
+        r = output - age[:, None]
+        return float(np.abs(r).mean()), (np.sign(r) / r.size).astype(output.dtype)
+
+    ages = np.arange(len(x), dtype=np.float64) % 50 + 20
+    fit(mlp([2, 4, 3], rng=0), quantile_loss, SGD(0.1), x, ages, epochs=2, progress=False)
+
+
+def test_the_first_batch_check_leaves_the_callers_targets_and_names_a_wrong_model():
+    x, y = moons()
+    t = np.eye(2, dtype=np.float32)[y]
+    before = t.copy()
+
+    def normalising(output, target):
+        target /= target.sum(axis=1, keepdims=True) + 1       # edits its own targets
+        return mse(output, target)
+
+    fit(mlp([2, 4, 2], rng=0), normalising, SGD(0.1), x, t, epochs=1, batch_size=len(x),
         progress=False)
-    assert set(seen) == {"i"}                        # whole floats arrive as integer labels
+    np.testing.assert_array_equal(t[:32], before[:32])
+    with pytest.raises(TypeError, match="model must be a scratchnn Sequential, got NoneType"):
+        fit(None, mse, SGD(0.1), x, t)
 
 
-def test_the_constant_warning_works_for_a_loss_of_ones_own():
+@pytest.mark.parametrize("value", [None, "0.5", 1 + 2j, True])
+def test_a_loss_that_is_not_a_real_number_is_named(value):
+    x, y = moons()
+    with pytest.raises(TypeError, match=r"the loss <lambda>.*returned a loss of .*the loss is one "
+                                        r"real number"):
+        fit(mlp([2, 4, 2], rng=0), lambda out, t: (value, out - t), SGD(0.1), x,
+            np.eye(2, dtype=np.float32)[y], progress=False)
+
+
+def test_a_column_of_targets_against_several_outputs_warns_and_one_row_batches_are_checked():
     x, y = curve()
-    y = y + 5                                 # far from the untrained model's outputs
-    with pytest.warns(RuntimeWarning, match=r"train: the training loss ends at .* above .*"
-                                            r"lr 1e-07"):
-        fit(mlp([1, 8, 1], rng=0), huber, SGD(1e-7), x, y, epochs=2, rng=0, progress=False)
-    # the baseline is the loss itself at the targets' mean: for huber, not the variance
-    from scratchnn.train import constant_baseline
-    mean = np.full_like(y, y.mean())
-    assert constant_baseline(huber, (y,), y.shape, np.float32) == pytest.approx(huber(mean, y)[0])
-    labels = np.array([0, 0, 0, 1])
-    entropy = -(0.75 * np.log(0.75) + 0.25 * np.log(0.25))
-    assert constant_baseline(softmax_cross_entropy, (labels,), (4, 2), np.float64) == \
-        pytest.approx(entropy)
+    with pytest.warns(RuntimeWarning, match=r"targets has shape \(120, 1\) and the output "
+                                            r"\(120, 3\): huber broadcasts one column"):
+        fit(mlp([1, 8, 3], rng=0), huber, SGD(0.01), x, y, epochs=1, progress=False)
+    with pytest.raises(ValueError, match=r"the loss huber.*broadcast to \(120, 120\)"):
+        fit(mlp([1, 8, 1], rng=0), huber, SGD(0.01), x, y.ravel(), batch_size=1, progress=False)
+
+
+def test_a_loss_of_probabilities_gets_no_baseline_it_cannot_take():
+    """The baseline for labels predicts their log frequencies: negative, no probabilities. A loss
+    that refuses them (or makes NaN of them) gets no baseline, and no crash after training."""
+    x, y = moons()
+
+    def chosen_probability_loss(p, labels):
+        if (p <= 0).any() or (p >= 1).any():
+            raise ValueError("probabilities must lie in (0, 1)")
+        rows = np.arange(len(p))
+        grad = np.zeros_like(p)
+        grad[rows, labels] = -1 / (p[rows, labels] * len(p))
+        return float(-np.log(p[rows, labels]).mean()), grad
+
+    from scratchnn import Sigmoid
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit(mlp([2, 4, 2], output=Sigmoid, rng=0), chosen_probability_loss, SGD(0.1), x, y,
+            epochs=3, progress=False)
