@@ -362,7 +362,8 @@ def test_an_autoencoder_of_other_widths_is_named_by_them_and_not_set_beside_the_
     numbers = described(n, y, preset="course", loss="weighted", labelled_images_for_weights=spread(
         [100]), codes="raw", autoencoder=[784, 256, 12], seeds=[0, 1], label_mismatch=MISMATCH)
     lines = table("autoencoder", {"course": numbers}, "mnist")[0].splitlines()
-    codes = next(line for line in lines if "ARI, k-means on codes, test images" in line)
+    codes = next(line for line in lines if "ARI, k-means on the codes of autoencoder 784-256-12, test "
+                 "images" in line)
     assert "| 0.468 (the course's, for its autoencoder 784-512-128-32-10) |" in codes
     pixels = next(line for line in lines if "ARI, k-means on raw pixels, test images" in line)
     assert "| 0.366 |" in pixels                      # raw pixels: the course's figure compares

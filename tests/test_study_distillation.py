@@ -335,3 +335,12 @@ def test_a_student_of_other_widths_is_trained_named_by_them_and_not_set_beside_t
     assert "the course's figure, 94.91%, is for its own student, 784-128-64-10, not this one" in text
     assert "the course: 94.91%" not in text
     assert "teacher (course 97.33%" in text and "student from the labels (course" not in text
+
+
+def test_with_both_widths_changed_each_course_figure_names_its_own_network():
+    n = made_up_numbers("course")
+    n["settings"]["teacher"], n["settings"]["student"] = [784, 800, 10], [784, 256, 10]
+    first = opening(harness.describe(n))
+    assert "the course's figure, 97.33%, is for its own teacher, 784-1024-512-10" in first
+    assert "the course's figure, 94.91%, is for its own student, 784-128-64-10" in first
+    assert "the course's figure, 96.88%, is for its own student, 784-128-64-10" in first

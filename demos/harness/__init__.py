@@ -19,9 +19,10 @@ Adding a study (tests/test_report.py writes one and sees it in the report):
        the table, a list of :class:`demos.schema.Row`: the dotted key of a number in the
        results, its label, its format, the course's figure (or ``NotReported``) and any
        figure from elsewhere with its :class:`~demos.schema.Source`. A label may name a
-       setting, ``"student {architecture.student}: test accuracy"``, filled from the
-       numbers; where that setting differs from the course's (``COURSE_NUMBERS``, numbers of
-       the same keys), the course's figure is shown as the course's for its own setting.
+       setting, ``"student {settings.student}: test accuracy"``, filled from the numbers (and a
+       row's ``course_for`` may name more); where that setting differs from the course's, the
+       course's figure is shown as the course's for its own setting. A study whose rows do that
+       defines ``COURSE_NUMBERS``: the course's values of those settings, under the same keys.
    ``run(out, quick, seed, seeds=None)``
        runs the study (over ``seeds`` seeds from ``seed``; ``quick``: small and fast) and
        returns ``{"numbers": dict, "figures": [(file name in out, caption)], "text": str}``.
@@ -34,9 +35,10 @@ Adding a study (tests/test_report.py writes one and sees it in the report):
        course's, the lesson), a blank line, then the details.
 
    And where they apply: ``COURSE_DATASET`` (the dataset the course's figures are of),
-   ``NOTES`` (``{dataset: [paragraphs under the table]}``), ``SHORT_NAME`` (the README's
-   table), and for a study with presets ``rows_for(preset)`` (or ``TUNED_ROWS`` and
-   ``ABLATION_ROWS``) and ``describe_ablation(numbers)``.
+   ``NOTES`` (``{dataset: [paragraphs under the table]}``) and ``SHORT_NAME`` (the README's
+   table). The presets (``--preset tuned``, ``ablation``) are run for the MNIST studies only
+   (``NEEDS_MNIST`` below); such a study also defines ``rows_for(preset)`` (or ``TUNED_ROWS``
+   and ``ABLATION_ROWS``) and ``describe_ablation(numbers)``.
 3. One entry in ``STUDIES`` of :mod:`demos.report`, in the course's order (and, for a study
    of MNIST, in ``NEEDS_MNIST``: its ``run`` then takes the options of
    :func:`demos._common.mnist_options` instead of ``seeds``).

@@ -432,10 +432,11 @@ def describe_opening(n):
         shown = pct(value["mean"]) if value["n"] == 1 else pct_spread(value)
         if same[figure]:
             return shown + (f" ({course_text}: {pct(COURSE_ACCURACY[figure])})" if course else "")
-        own = "its own teacher" if not same["teacher"] else "its own student"
-        net = COURSE["teacher" if not same["teacher"] else "student"]
-        return shown + (f" (the course's figure, {pct(COURSE_ACCURACY[figure])}, is for {own}, "
-                        f"{setting_words(net)}, not this one)" if course else "")
+        # the network whose widths differ: the model's own, else (distilled) its teacher's
+        net = next(k for k in {"teacher": ("teacher",), "student": ("student",),
+                               "student_kd_mse": ("student", "teacher")}[figure] if not same[k])
+        return shown + (f" (the course's figure, {pct(COURSE_ACCURACY[figure])}, is for its own "
+                        f"{net}, {setting_words(COURSE[net])}, not this one)" if course else "")
 
     which = PLAIN_NAMES[best] if best else "is not the same one in every seed"
     teacher = acc("teacher", "the course, which scored test images left unscaled, 255 times "
