@@ -25,7 +25,8 @@ is_digit = np.array([any((p == digit_pattern(d)).all() for d in DIGITS) for p in
 # threshold = number of lit segments, so it fires for exactly that pattern.
 # Two layers: two hidden AND units (f AND b, e AND c) give each digit a 2-bit code, and
 # four output units decode it.
-one, two = one_layer_detector(DIGITS), two_layer_detector()
+def build_nets():
+    return one_layer_detector(DIGITS), two_layer_detector()
 
 # %% 3. Training: none; a McCulloch–Pitts unit's weights and threshold are designed by hand
 
@@ -102,6 +103,7 @@ def others_figure(one, two, out):
 # %% The whole study
 def study(out="results"):
     """Both networks on every pattern, and their figures (deterministic: no seed)."""
+    one, two = build_nets()
     return {"numbers": evaluate(one, two),
             "figures": [digits_figure(one, two, out), others_figure(one, two, out)]}
 

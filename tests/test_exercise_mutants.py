@@ -329,6 +329,123 @@ def soft_target_mutant(kind):
     return call
 
 
+# --------------------------------------------------------------------------- mistakes found by a student
+
+
+def unit_swapped(pattern):
+    return int(pattern.sum()), np.where(pattern == 1, 1, -1)
+
+
+def adaline_net_twice(self, xi, ti):
+    err = ti - (xi @ self.w + self.b)
+    self.w += self.lr * err * xi
+    self.b += self.lr * (ti - (xi @ self.w + self.b))       # net again, after moving w
+    return err
+
+
+def mri_strict(self, xi, ti):
+    z_in = xi @ self.W + self.b
+    if (z_in.max() > 0) == (ti == 1):
+        return 0.0
+    units = [int(np.argmin(np.abs(z_in)))] if ti == 1 else np.flatnonzero(z_in > 0)
+    if len(units) == 0:
+        return 0.0
+    delta = self.lr * (ti - z_in[units])
+    self.W[:, units] += np.outer(xi, delta)
+    self.b[units] += delta
+    return float(np.abs(delta).max() * max(1.0, np.abs(xi).max()))
+
+
+def backward_db_axis(self, dout, input_grad=True):
+    x = layers._cached(self, "_x")
+    self.grads["W"] = x.T @ dout
+    self.grads["b"] = dout.sum(axis=1)
+    return dout @ self.params["W"].T
+
+
+def relu_in_place(self, x):
+    slope = (x > 0).astype(x.dtype)
+    return np.maximum(x, 0, out=x), slope
+
+
+def tanh_by_exp(self, x):
+    out = (np.exp(x) - np.exp(-x)) / (np.exp(x) + np.exp(-x))
+    return out, 1 - out * out
+
+
+def sigmoid_where(self, x):
+    out = np.where(x >= 0, 1 / (1 + np.exp(-x)), np.exp(x) / (1 + np.exp(x)))
+    return out, out * (1 - out)
+
+
+def l2_norm(self, params, grads):
+    for name, p in params.items():
+        grads[name] += 2 * self.beta * p
+    return self.beta * sum(float(np.linalg.norm(p)) for p in params.values())
+
+
+def sgd_lost_velocity(self, params, grads):
+    for name, p in params.items():
+        g = grads[name] + self.weight_decay * p
+        if self.momentum:
+            v = self.velocity.get(name, np.zeros_like(p))
+            v = self.momentum * v + g                    # never stored back
+            g = g + self.momentum * v if self.nesterov else v
+        p -= self.lr * g
+
+
+def adam_rebinds(self, params, grads):
+    b1, b2 = self.beta1, self.beta2
+    for name, p in params.items():
+        g = grads[name]
+        t, m, v = self._next_step(name, p)
+        m = b1 * m + (1 - b1) * g                        # new arrays: self.m keeps zeros
+        v = b2 * v + (1 - b2) * g * g
+        p -= self.lr * (m / (1 - b1 ** t)) / (np.sqrt(v / (1 - b2 ** t)) + self.eps)
+
+
+def lloyd_first_row(x, centers):
+    d2 = _squared_distances(x, centers)
+    labels = d2.argmin(axis=1)
+    new = centers.copy()
+    for j in range(len(centers)):
+        new[j] = x[labels == j].mean(axis=0) if (labels == j).any() else x[0]
+    return labels, new
+
+
+def ari_ordered_pairs(labels_true, labels_pred):
+    table = contingency_matrix(labels_true, labels_pred).astype(np.float64)
+    n = table.sum()
+    index = pairs(table).sum()
+    rows, cols = pairs(table.sum(axis=1)).sum(), pairs(table.sum(axis=0)).sum()
+    expected = rows * cols / (n * (n - 1))
+    maximum = (rows + cols) / 2
+    return float((index - expected) / (maximum - expected)) if maximum != expected else 1.0
+
+
+def ari_pure_python(labels_true, labels_pred):
+    from math import comb
+    a, b = list(labels_true), list(labels_pred)
+    n = len(a)
+    index = sum(comb(sum(1 for i in range(n) if a[i] == p and b[i] == q), 2)
+                for p in set(a) for q in set(b))
+    rows = sum(comb(a.count(p), 2) for p in set(a))
+    cols = sum(comb(b.count(q), 2) for q in set(b))
+    expected = rows * cols / comb(n, 2)
+    return (index - expected) / ((rows + cols) / 2 - expected)
+
+
+def cross_entropy_log_of_softmax(logits, labels):
+    n = len(logits)
+    z = logits - logits.max(axis=1, keepdims=True)
+    p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore"):
+        loss = float(-np.log(p[np.arange(n), labels]).mean())
+    grad = p.copy()
+    grad[np.arange(n), labels] -= 1
+    return loss, grad / n
+
+
 MUTANTS = [
     ("template_unit", unit_zero_for_unlit, "an unlit segment must count against firing"),
     ("template_unit", unit_threshold_low, "the threshold must be the number of lit segments"),
@@ -398,6 +515,20 @@ MUTANTS = [
     ("soft_target_loss", soft_target_mutant("alpha_swapped"), "alpha weights the soft term"),
     ("soft_target_loss", soft_target_mutant("kl_swapped"), "the two are swapped"),
     ("soft_target_loss", soft_target_mutant("grad_t_squared"), "dL/ds is T times too large"),
+    ("template_unit", unit_swapped, "return \\(weights, threshold\\), in that order"),
+    ("adaline_online_step", adaline_net_twice, "compute net once, before the update"),
+    ("madaline_mri_step", mri_strict, "a net input of exactly 0 counts as an output of \\+1"),
+    ("dense_backward", backward_db_axis, "db sums dout over the batch's rows \\(axis=0\\)"),
+    ("relu", relu_in_place, "it changed its input x"),
+    ("tanh", tanh_by_exp, "np.tanh never overflows"),
+    ("sigmoid", sigmoid_where, "np.where evaluates both its branches"),
+    ("l2_penalty", l2_norm, "square the norm"),
+    ("sgd_step", sgd_lost_velocity, "kept from step to step"),
+    ("adam_step", adam_rebinds, "m and v start from zero at every step"),
+    ("lloyd_step", lloyd_first_row, "so that no two share a point"),
+    ("adjusted_rand_score", ari_ordered_pairs, "C\\(n, 2\\) = n \\(n - 1\\) / 2"),
+    ("adjusted_rand_score", ari_pure_python, "raised ZeroDivisionError.*guard the division"),
+    ("softmax_cross_entropy", cross_entropy_log_of_softmax, "take the log of the softmax directly"),
 ]
 
 

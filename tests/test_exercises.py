@@ -93,7 +93,7 @@ def test_start_writes_a_part_and_never_overwrites_a_students_work(tmp_path, caps
     written = mine.read_text()
     assert main(["start", str(folder), "--part", "1"]) == 0
     assert mine.read_text() == written                   # kept
-    assert "already there: kept; --force overwrites it" in capsys.readouterr().out
+    assert "Kept, as they were already there (--force overwrites them)" in capsys.readouterr().out
     assert main(["start", str(folder), "adam_step"]) == 0            # a teacher adds one
     assert json.loads((folder / "homework.json").read_text())["exercises"] == [
         "template_unit", "two_layer_detector", "adam_step"]
@@ -295,3 +295,34 @@ def test_one_workspace_at_a_time(key):
         with pytest.raises(WorkspaceError, match="already in use"):
             with exercises.use(key):
                 pass
+
+
+def test_without_hypothesis_the_grader_says_what_to_install(tmp_path, capsys, monkeypatch):
+    import importlib.util
+    exercises.start(tmp_path, names=("relu",))
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "hypothesis" else real(name, *a))
+    assert main(["check", str(tmp_path)]) == 2
+    assert "pip install 'scratchnn[homework]'" in capsys.readouterr().err
+
+
+def test_the_mcculloch_pitts_study_builds_its_nets_with_the_students_units(tmp_path):
+    """A study must build what it measures when it runs, not when it is imported: else a
+    student's code would be said to run while the library's did."""
+    from demos.harness import mcculloch_pitts
+    exercises.start(tmp_path, names=("template_unit",))
+    write_body(tmp_path, "template_unit", "return np.where(pattern == 1, 1, 0), int(pattern.sum())")
+    library = mcculloch_pitts.run(str(tmp_path / "lib"))["numbers"]
+    with exercises.use(tmp_path):
+        theirs = mcculloch_pitts.run(str(tmp_path / "mine"))["numbers"]
+    assert library["one_layer_silent_on_other_patterns"] == 124
+    assert theirs["one_layer_silent_on_other_patterns"] < 124     # zero weights: supersets fire
+
+
+def test_a_deleted_exercise_file_is_said_to_be_missing_not_unstarted(tmp_path, capsys):
+    exercises.start(tmp_path, names=("relu", "tanh"))
+    (tmp_path / relative_path(BY_NAME["tanh"])).unlink()
+    assert main(["check", str(tmp_path)]) == 1
+    out = " ".join(capsys.readouterr().out.split())
+    assert "ex08_tanh.py is missing from" in out and f"start {tmp_path} tanh writes it again" in out

@@ -12,7 +12,7 @@ library's answers instead (a teacher's key). The grader checks each function aga
 defining property on examples hypothesis draws (gradients against centred finite
 differences, learning rules against their definitions) and answers in one sentence; see
 :mod:`~scratchnn.exercises.properties`. Grading needs hypothesis (``pip install
-scratchnn[test]``); the rest needs NumPy alone.
+scratchnn[homework]``); the rest needs NumPy alone.
 """
 
 from .registry import BY_NAME, EXERCISES, PARTS, Exercise

@@ -42,7 +42,8 @@ def parse(argv):
     grade.add_argument("folder", metavar="DIR")
     grade.add_argument("names", nargs="*", metavar="NAME", help="only these exercises")
     grade.add_argument("--verbose", action="store_true",
-                       help="with each failure, the traceback of the error behind it")
+                       help="with each failure, the traceback of the error behind it and what "
+                            "your function printed (without it, prints are not shown)")
     grade.add_argument("--timeout", type=float, default=30.0,
                        help="seconds one exercise may take before it is stopped (default 30)")
     return parser.parse_args(argv)
@@ -68,12 +69,14 @@ def list_exercises(part):
 def start_workspace(args):
     written, kept = start(args.folder, args.part, tuple(args.names), args.solutions, args.force)
     kind = "the library's answers (a teacher's key)" if args.solutions else "stubs to fill in"
-    print(f"Wrote {len(written)} exercise file{'s' * (len(written) != 1)} into {args.folder}, "
-          f"{kind}:")
+    print(f"Wrote {len(written)} exercise file{'s' * (len(written) != 1)} into {args.folder}"
+          + (f", {kind}:" if written else "."))
     for e in written:
         print(f"  {relative_path(e)}")
+    if kept:
+        print("Kept, as they were already there (--force overwrites them):")
     for e in kept:
-        print(f"  {relative_path(e)}  (already there: kept; --force overwrites it)")
+        print(f"  {relative_path(e)}")
     print(f"\nNext: write the bodies, then: python -m scratchnn.exercises check {args.folder}")
     return 0
 
@@ -128,8 +131,8 @@ def main(argv=None):
         return 2
     except ImportError as err:
         if "hypothesis" in str(err):
-            print("error: the grader needs hypothesis: pip install 'scratchnn[test]' (or pip "
-                  "install hypothesis)", file=sys.stderr)
+            print("error: the grader needs hypothesis: pip install 'scratchnn[homework]' (or "
+                  "pip install hypothesis)", file=sys.stderr)
             return 2
         raise
 

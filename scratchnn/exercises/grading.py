@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 import traceback
+from pathlib import Path
 
 import numpy as np
 
@@ -116,8 +117,9 @@ def compare(what, yours, expected, inputs, reference="expected", name=None, hint
         transposed = mine.ndim == 2 and mine.shape == expected.shape[::-1]
         raise Failed(f"{what} has shape {mine.shape}, expected {expected.shape}"
                      f"{inputs_text(inputs)}"
-                     + (". Hint: it looks transposed (which operand of the product should be?)"
-                        if transposed else ""))
+                     + (". Hint: it looks transposed: check the order of the matrix "
+                        "product's operands (or a .T)" if transposed else
+                        hint_for(hints, mine, expected)))
     if not np.isfinite(mine).all():
         index = tuple(np.argwhere(~np.isfinite(mine))[0])
         where = f" at {index_text(name or 'index', index)}" if index else ""
@@ -145,7 +147,7 @@ def hint_for(hints, mine, expected):
     for test, text in hints:
         try:
             if test(mine, expected):
-                return f". Hint: {text}"
+                return f". Hint: {text() if callable(text) else text}"
         except (ValueError, TypeError, FloatingPointError):
             continue
     return ""
@@ -207,6 +209,10 @@ def worker(folder, names, verbose, memory_bytes, send):
             with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
                 function = workspace.load(folder, BY_NAME[name])
                 status, message, details = grade(name, function)
+            if sink.getvalue():             # what the student's function printed
+                printed = sink.getvalue()
+                details += "printed:\n" + (printed if len(printed) < 4000 else
+                                            printed[:4000] + "\n... (cut)\n")
         except workspace.StudentImportError as err:
             status, message = "fail", str(err)
         except MemoryError:
@@ -249,6 +255,9 @@ def check(folder, names=None, timeout=TIMEOUT, verbose=False, memory_bytes=4 * 2
     seconds is stopped, one that kills its process is reported, and the rest are graded in a
     new worker.
     """
+    import importlib.util
+    if importlib.util.find_spec("hypothesis") is None:     # the worker draws its examples
+        raise ImportError("the grader needs hypothesis, which is not installed")
     manifest = workspace.read_manifest(folder)
     chosen = workspace.choose(names=tuple(names)) if names else \
         [BY_NAME[n] for n in manifest["exercises"]]
@@ -257,8 +266,12 @@ def check(folder, names=None, timeout=TIMEOUT, verbose=False, memory_bytes=4 * 2
         raise workspace.WorkspaceError(
             f"{folder} has no exercise {missing[0]!r} (it holds {', '.join(manifest['exercises'])});"
             f" add it with: python -m scratchnn.exercises start {folder} {missing[0]}")
-    results = {e.name: (e, "not started", "not started", 0.0, "") for e in chosen
-               if not workspace.started(folder, e)}
+    results = {e.name: (e, "fail", f"{workspace.relative_path(e)} is missing from {folder}; "
+                        f"python -m scratchnn.exercises start {folder} {e.name} writes it again",
+                        0.0, "") for e in chosen
+               if not (Path(folder) / workspace.relative_path(e)).is_file()}
+    results.update({e.name: (e, "not started", "not started", 0.0, "") for e in chosen
+                    if e.name not in results and not workspace.started(folder, e)})
     waiting = [e.name for e in chosen if e.name not in results]
     while waiting:
         process, said = start_worker(folder, waiting, verbose, memory_bytes)

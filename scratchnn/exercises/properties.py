@@ -62,6 +62,9 @@ def grade_template_unit(function):
     for own in patterns:        # with one more: the two known mistakes, said apart
         w, theta = call(function, own.copy(), inputs=f"pattern {segments(own)}")
         w = np.asarray(w)
+        if w.shape == () and np.shape(theta) == (7,):
+            raise Failed("it returns (threshold, weights); return (weights, threshold), in that "
+                         "order")
         if w.shape != (7,):
             raise Failed(f"the weights for pattern {segments(own)} have shape {w.shape}; a unit "
                          "has one weight per segment, shape (7,)")
@@ -149,8 +152,11 @@ def grade_adaline_online_step(function):
                   "rule)")]
         compare("w after one step", model.w, w + lr * (t - net) * x, where, name="w",
                 hints=hints)
+        net_after_w = x @ (w + lr * (t - net) * x) + b
         compare("b after one step", model.b, b + lr * (t - net), where,
-                hints=[(matches(b), "the bias learns too: b += lr (t - net)"),
+                hints=[(matches(b + lr * (t - net_after_w)), "compute net once, before the "
+                        "update: w and b both move by the error of the same net"),
+                       (matches(b), "the bias learns too: b += lr (t - net)"),
                        (matches(b - lr * (t - net)), "the rule moves b by +lr (t - net): the "
                         "sign is flipped"),
                        (matches(b + (t - net)), "the step is scaled by the learning rate lr"),
@@ -221,6 +227,13 @@ def grade_madaline_mri_step(function):
     net = st.tuples(st.integers(1, 3), st.integers(1, 4)).flatmap(
         lambda s: st.tuples(values((s[0], s[1])), values(s[1], -1, 1), values(s[0])))
     run_property(prop, net, st.sampled_from([-1.0, 1.0]), st.floats(0.01, 1.0), examples=150)
+    # A net input of exactly 0 is an output of +1 (the step fires at 0): for t = -1, it moves.
+    model = Student(n_hidden=2, lr=0.5)
+    model.W, model.b = np.zeros((2, 2)), np.zeros(2)
+    call(model.mri_step, np.array([1.0, -1.0]), -1.0, inputs="z_in = [0, 0], t = -1")
+    compare("b after the step", model.b, [-0.5, -0.5], "z_in = [0, 0], t = -1, lr = 0.5", name="b",
+            hints=[(matches([0.0, 0.0]), "a net input of exactly 0 counts as an output of +1 "
+                    "(z_in >= 0), so for t = -1 that unit moves")])
     return "rule MRI moves only the units it names, by lr (t - z_in) [x, 1], on drawn cases"
 
 
@@ -305,7 +318,9 @@ def grade_dense_backward(function):
             if key not in layer.grads:
                 raise Failed(f"backward set no self.grads[{key!r}] for {inputs}: set it to "
                              f"dL/d{key}, shaped like {key}")
-            hints = [(scaled(1 / n), f"{grad_name} is N = {n} times too small: the gradient "
+            hints = [(lambda mine, _: key == "b" and mine.shape == (n,) != (n_out,),
+                      "db sums dout over the batch's rows (axis=0): one value per output"),
+                     (scaled(1 / n), f"{grad_name} is N = {n} times too small: the gradient "
                       "sums over the batch's rows, it does not average them"),
                      (scaled(n), f"{grad_name} is N = {n} times too large"),
                      (scaled(-1), "the sign is flipped")]
@@ -336,7 +351,11 @@ def grade_activation(name, function):
     def prop(x, dtype):
         x = x.astype(dtype)
         inputs = shape_words(x=x) + f" ({np.dtype(dtype).name})"
-        result = call(layer.function_and_derivative, x.copy(), inputs=inputs)
+        given = x.copy()
+        result = call(layer.function_and_derivative, given, inputs=inputs)
+        if not np.array_equal(given, x):
+            raise Failed(f"it changed its input x ({inputs}); compute new arrays (no out=x): "
+                         "the layer before may still need x")
         if not (isinstance(result, tuple) and len(result) == 2):
             raise Failed("return a pair (f(x), f'(x)), both arrays shaped like x")
         out, slope = result
@@ -366,19 +385,21 @@ def grade_activation(name, function):
 
     run_property(prop, st.tuples(st.integers(1, 3), st.integers(1, 4)).flatmap(draw),
                  st.sampled_from([np.float64, np.float32]), examples=100)
-    if name == "sigmoid":
+    if name in ("sigmoid", "tanh"):
         for dtype in (np.float32, np.float64):
             x = np.array([[-1e4, -100.0, 0.0, 100.0, 1e4]], dtype=dtype)
             try:
                 with np.errstate(over="raise", invalid="raise"):
                     out, slope = layer.function_and_derivative(x)
             except FloatingPointError as err:
+                fix = ("use sigma(x) = (1 + tanh(x / 2)) / 2, or e^-|x|, which never exceeds 1 "
+                       "(np.where evaluates both its branches: the one it discards overflows "
+                       "too)" if name == "sigmoid" else "np.tanh never overflows")
                 raise Failed(f"overflows for x of dtype {np.dtype(dtype).name} with values up "
-                             f"to 1e4 ({err}). Hint: e^-x overflows for large negative x; use "
-                             "sigma(x) = (1 + tanh(x / 2)) / 2, or e^-|x| on each side of 0") \
+                             f"to 1e4 ({err}). Hint: e^x overflows for large |x|; {fix}") \
                     from None
-            compare("sigma at x = -1e4, -100, 0, 100, 1e4", out, [[0, 0, 0.5, 1, 1]],
-                    f"{np.dtype(dtype).name} input", atol=1e-6)
+            compare(f"{formula} at x = -1e4, -100, 0, 100, 1e4", out,
+                    reference(x.astype(np.float64)), f"{np.dtype(dtype).name} input", atol=1e-6)
     return f"{formula} and its derivative match finite differences, on drawn arrays"
 
 
@@ -465,9 +486,11 @@ def grade_l2_penalty(function):
         value = call(Student(beta), {k: p.copy() for k, p in params.items()}, grads,
                      inputs=inputs)
         expected = beta * sum(float(np.sum(p * p)) for p in params.values())
+        norms = beta * sum(float(np.linalg.norm(p)) for p in params.values())
         compare("the returned penalty", value, expected, inputs,
                 hints=[(scaled(1 / beta) if beta != 1 else (lambda *_: False),
-                        "the penalty is beta sum p^2: multiply by beta")])
+                        "the penalty is beta sum p^2: multiply by beta"),
+                       (matches(norms), "||p||^2 is the sum of the squares: square the norm")])
         for k, p in params.items():
             compare(f"grads[{k!r}] after the call", grads[k], before[k] + 2 * beta * p, inputs,
                     name=k, hints=[(matches(before[k] + beta * p), "the derivative of beta p^2 "
@@ -529,7 +552,8 @@ def grade_sgd_step(function):
             hints = [(matches(sgd_reference(params, steps, lr, momentum, False, weight_decay)[name]),
                       "Nesterov steps by g + momentum v, after updating v"),
                      (matches(sgd_reference(params, steps, lr, 0.0, False, weight_decay)[name]),
-                      "momentum is missing: v <- momentum v + g, then p <- p - lr v"),
+                      "momentum is missing: v <- momentum v + g, then p <- p - lr v, with v "
+                      "kept from step to step (in self.velocity[name])"),
                      (matches(sgd_reference(params, steps, lr, momentum, nesterov, 0.0)[name]),
                       "weight decay adds weight_decay p to the gradient first")]
             compare(f"{name} after {k} step{'s' * (k > 1)}", mine[name], expected[name], where,
@@ -544,7 +568,7 @@ def grade_sgd_step(function):
 
 
 def adam_reference(params, schedule, lr, b1, b2, eps, correct=True, shared_t=False,
-                   eps_inside=False):
+                   eps_inside=False, forget=False):
     """Algorithm 1 of Kingma and Ba, each parameter with its own t; ``schedule`` lists, step by
     step, the gradients of the parameters updated at that step. The flags make known mistakes."""
     params = {k: p.copy() for k, p in params.items()}
@@ -557,8 +581,8 @@ def adam_reference(params, schedule, lr, b1, b2, eps, correct=True, shared_t=Fal
         for k, g in grads.items():
             t[k] += 1
             tk = steps if shared_t else t[k]
-            m[k] = b1 * m[k] + (1 - b1) * g
-            v[k] = b2 * v[k] + (1 - b2) * g * g
+            m[k] = b1 * (0 if forget else m[k]) + (1 - b1) * g
+            v[k] = b2 * (0 if forget else v[k]) + (1 - b2) * g * g
             m_hat = m[k] / (1 - b1 ** tk) if correct else m[k]
             v_hat = v[k] / (1 - b2 ** tk) if correct else v[k]
             denominator = np.sqrt(v_hat + eps) if eps_inside else np.sqrt(v_hat) + eps
@@ -595,7 +619,10 @@ def grade_adam_step(function):
                       "each parameter counts its own steps t (one may skip a step)"),
                      (matches(adam_reference(params, schedule, lr, b1, b2, eps,
                                              eps_inside=True)[name]),
-                      "eps is added after the square root: sqrt(v_hat) + eps")]
+                      "eps is added after the square root: sqrt(v_hat) + eps"),
+                     (matches(adam_reference(params, schedule, lr, b1, b2, eps, forget=True)[name]),
+                      "m and v start from zero at every step: keep them from step to step "
+                      "(update the arrays in place, m *= beta1 ..., or store them back)")]
             compare(f"{name} after {len(schedule)} steps", mine[name], expected[name], where,
                     name=name, rtol=1e-6, hints=hints)
 
@@ -807,10 +834,13 @@ def grade_lloyd_step(function):
                              f"{inputs}. Hint: an empty cluster's centre must stay a point: "
                              "give it a row of x (the library takes the row farthest from its "
                              "centre)")
-            elif not (np.abs(x64 - new[j].astype(np.float64)).max(axis=1) < 1e-6).any():
-                raise Failed(f"cluster {j} has no rows; its new centre {new[j]} is no row of x "
-                             f"({inputs}). Hint: give it a row of x (the farthest from its "
-                             "centre)")
+        empty = [j for j in range(k) if not (labels == j).any()]
+        if empty and np.isfinite(new[empty]).all():
+            if not takes_farthest_rows(x64, d2.min(axis=1), new[empty].astype(np.float64)):
+                raise Failed(f"clusters {empty} have no rows; their new centres are "
+                             f"{new[empty].tolist()} for {inputs}. Hint: the first empty cluster "
+                             "takes the row farthest from its centre, a second empty one the "
+                             "next farthest, so that no two share a point")
         if getattr(new, "dtype", None) != x.dtype:
             raise Failed(f"the new centres are {new.dtype} for {x.dtype} data; keep x's dtype")
         before = d2.min(axis=1).sum()
@@ -825,15 +855,29 @@ def grade_lloyd_step(function):
     return "nearest centres, means of their rows, no empty centre lost, inertia never rising"
 
 
-def ari_reference(a, b):
-    """The adjusted Rand index by counting pairs (Hubert and Arabie's form)."""
+def takes_farthest_rows(x, distance, centres):
+    """Whether the empty clusters' new ``centres`` are distinct rows of x among the farthest from
+    their own centres (``distance``): as many of them as there are empty clusters, ties allowed."""
+    farthest = np.sort(distance)[::-1][len(centres) - 1]
+    free = list(np.flatnonzero(distance >= farthest - 1e-9))
+    for centre in centres:
+        same = [i for i in free if np.abs(x[i] - centre).max() < 1e-6]
+        if not same:
+            return False
+        free.remove(same[0])
+    return True
+
+
+def ari_reference(a, b, pairs_factor=1):
+    """The adjusted Rand index by counting pairs (Hubert and Arabie's form); ``pairs_factor``
+    makes a known mistake (counting ordered pairs, n (n - 1), where C(n, 2) belongs)."""
     n = len(a)
     pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
     together_a = np.array([a[i] == a[j] for i, j in pairs], dtype=bool)
     together_b = np.array([b[i] == b[j] for i, j in pairs], dtype=bool)
     index = float(np.sum(together_a & together_b))
     total = len(pairs)
-    expected = together_a.sum() * together_b.sum() / total if total else 0.0
+    expected = together_a.sum() * together_b.sum() / (pairs_factor * total) if total else 0.0
     maximum = (together_a.sum() + together_b.sum()) / 2
     if maximum == expected:
         return 1.0
@@ -850,6 +894,29 @@ GUARD = (lambda mine, _: not np.isfinite(mine).all(), "when max equals expected 
          "labellings trivial: one cluster, or all singletons) the ARI is 1: guard the division")
 
 
+ARI_MISTAKES = [
+    (lambda a, b: ari_reference(a, b, pairs_factor=2), "C(n, 2) = n (n - 1) / 2: the expected "
+     "index divides by the number of pairs"),
+    (rand_index, "that is the unadjusted Rand index; the adjusted one subtracts what chance "
+     "gives: (index - expected) / (max - expected)"),
+]
+ARI_PROBES = [([0, 0, 0], [0, 1, 1]), ([0, 0, 1, 1, 2], [0, 1, 1, 2, 2]),
+              ([0, 0, 0, 1, 1, 1], [0, 0, 1, 1, 2, 2])]
+
+
+def ari_mistake(function):
+    """The known mistake whose values the student's ARI gives on every probe (each probe alone
+    may fit two), or None."""
+    for mistake, text in ARI_MISTAKES:
+        try:
+            if all(close(function(np.array(a), np.array(b)), mistake(np.array(a), np.array(b)))
+                   for a, b in ARI_PROBES):
+                return text
+        except Exception:
+            return None
+    return None
+
+
 def grade_adjusted_rand_score(function):
     def prop(pair, permutation):
         a, b = pair
@@ -864,15 +931,22 @@ def grade_adjusted_rand_score(function):
                                "together, not on the labels' values")])
         expected = ari_reference(a, b)
         compare("the ARI", value, expected, inputs, reference="its definition by pairs",
-                hints=[(matches(rand_index(a, b)), "that is the unadjusted Rand index; the "
-                        "adjusted one subtracts what chance gives: (index - expected) / "
-                        "(max - expected)"), GUARD])
+                hints=[(lambda *_: ari_mistake(function) is not None,
+                        lambda: ari_mistake(function)), GUARD])
         compare("ARI(b, a)", call(function, b.copy(), a.copy(), inputs=inputs), value, inputs,
                 reference="ARI(a, b)", hints=[(lambda *_: True, "ARI is symmetric")])
         compare("ARI(a, a)", call(function, a.copy(), a.copy(), inputs=inputs), 1.0,
                 f"labels {a.tolist()}", hints=[(lambda *_: True, "a labelling matches itself "
                                                 "perfectly: 1")])
 
+    for trivial in ([0, 0, 0], [0, 1, 2]):          # one cluster, or all singletons: ARI 1
+        a = np.array(trivial)
+        try:
+            value = function(a.copy(), a.copy())
+        except ZeroDivisionError as err:
+            raise Failed(f"raised ZeroDivisionError for labels_true = labels_pred = {trivial}. "
+                         f"Hint: {GUARD[1]}") from err
+        compare("the ARI", value, 1.0, f"labels_true = labels_pred = {trivial}", hints=[GUARD])
     pair = st.integers(2, 9).flatmap(lambda n: st.tuples(
         arrays(np.int64, n, elements=st.integers(0, 3)),
         arrays(np.int64, n, elements=st.integers(0, 3))))
@@ -928,10 +1002,12 @@ def grade_softmax_cross_entropy(function):
     y = np.array([1, 0])
     value, grad = check_loss_result(call(function, z.copy(), y, inputs="logits up to 1e4"), z, "")
     if not (np.isfinite(value) and np.isfinite(grad).all()):
+        fix = ("exp(1e4) overflows; shift by the largest logit first, softmax(z) = softmax(z - "
+               "max(z))" if not np.isfinite(grad).all() else
+               "a softmax probability underflows to 0 and its log to -inf; take the log of the "
+               "softmax directly, log softmax(z) = z - max(z) - log(sum exp(z - max(z)))")
         raise Failed(f"for logits up to 1e4 the loss is {value} and the gradient "
-                     f"{'is not' if not np.isfinite(grad).all() else 'is'} finite. Hint: "
-                     "exp(1e4) overflows; shift by the largest logit first, softmax(z) = "
-                     "softmax(z - max(z))")
+                     f"{'is not' if not np.isfinite(grad).all() else 'is'} finite. Hint: {fix}")
     compare("the loss for logits up to 1e4", value, cross_entropy_reference(z, y),
             "logits [[1e4, 0, -1e4], [-3e3, 2e3, 0]]", rtol=1e-9)
     return "the loss is -mean log softmax, dL/dz matches finite differences, finite for any logits"

@@ -65,8 +65,8 @@ EXERCISES = [
              "output_names); digit_pattern(d), SEGMENTS and template_unit are there to use."),
     # Part 2 --------------------------------------------------------------------------------
     Exercise("adaline_online_step", 2, "scratchnn.adaline:Adaline.online_step",
-             "one step moves w by lr (t - net) x and b by lr (t - net), in place, and returns "
-             "t - net, for weights, inputs and rates hypothesis draws",
+             "one step moves w by lr (t - net) x and b by lr (t - net) and returns t - net, "
+             "for weights, inputs and rates hypothesis draws",
              "self.w (D,), self.b (a float) and self.lr are set by fit."),
     Exercise("madaline_mri_step", 2, "scratchnn.adaline:Madaline.mri_step",
              "rule MRI on drawn nets and samples: nothing moves when the output is right; "
@@ -82,7 +82,7 @@ EXERCISES = [
              "the input from self._x: keep x there while self.training, None otherwise."),
     Exercise("dense_backward", 3, "scratchnn.layers:Dense.backward",
              "dx, dW and db against centred finite differences in float64, for drawn shapes; "
-             "dout left unchanged; input_grad=False returns None",
+             "dout left unchanged",
              "forward kept the input as self._x (N, n_in); set self.grads['W'] and "
              "self.grads['b'] (each shaped like its parameter) and return dx."),
     Exercise("relu", 3, "scratchnn.layers:ReLU.function_and_derivative",
@@ -99,7 +99,7 @@ EXERCISES = [
              "the loss against its definition and dL/dy against finite differences, for drawn "
              "shapes and non-negative weights", "self.weights (D,) holds w."),
     Exercise("l2_penalty", 3, "scratchnn.losses:L2Penalty.__call__",
-             "returns beta sum ||p||^2 and adds 2 beta p to each gradient, in place, for drawn "
+             "returns beta sum ||p||^2 and adds 2 beta p to each gradient, for drawn "
              "parameters", "self.beta holds beta; params and grads are dicts by name."),
     Exercise("sgd_step", 3, "scratchnn.optim:SGD.step",
              "several steps against the rules in the docstring (plain, momentum, Nesterov, "

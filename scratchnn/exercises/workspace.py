@@ -141,17 +141,19 @@ def relative_path(exercise):
 
 def exercise_file(exercise, solution=False):
     """The text of one exercise's file: what it is, how it is graded, imports, the function."""
-    where = (f"the library's own answer (a teacher's key), copied from {exercise.where}"
-             if solution else f"write the body of {exercise.name}; the answer is {exercise.where}")
+    where = (f"The library's own answer (a teacher's key), copied from {exercise.where}."
+             if solution else f"Write the body of {exercise.name}: the library's own is "
+                              f"{exercise.where}, for when you are done.")
     note = textwrap.wrap(exercise.note, 90, initial_indent="Given: ", subsequent_indent="  ")
-    graded = textwrap.wrap(exercise.graded, 90, initial_indent="Graded on: ",
+    graded = textwrap.wrap(exercise.graded, 90, initial_indent="Graded: ",
                            subsequent_indent="  ")
     head = [f'"""Exercise {number(exercise)} of {len(EXERCISES)}, part {exercise.part} '
             f'({PARTS[exercise.part]}): {exercise.qualname}.', "", *textwrap.wrap(where, 92), "",
             *graded, *([""] + note if note else []), "",
-            f"Check it: python -m scratchnn.exercises check DIR {exercise.name}", '"""', ""]
+            f"Check it: python -m scratchnn.exercises check DIR {exercise.name}", '"""']
     body = answer_source(exercise) if solution else stub_source(exercise)
-    return "\n".join(head + imports_for(exercise) + ["", ""]) + body
+    imports = imports_for(exercise)
+    return "\n".join(head) + "\n\n" + ("\n".join(imports) + "\n\n\n" if imports else "\n") + body
 
 
 def choose(part=None, names=()):
@@ -206,7 +208,7 @@ def workspace_readme(folder, exercises):
              "", "```bash", f"python -m demos distillation --with {folder}", "```", ""]
     for part in sorted({e.part for e in exercises}):
         lines += [f"## Part {part}: {PARTS[part]}", ""]
-        lines += [f"{number(e)}. `{relative_path(e)}`: {e.qualname}. Graded on {e.graded}."
+        lines += [f"{number(e)}. `{relative_path(e)}`: {e.qualname}. Graded: {e.graded}."
                   for e in exercises if e.part == part]
         lines.append("")
     return "\n".join(lines)
@@ -231,8 +233,10 @@ def read_manifest(folder):
         made_by, listed = manifest["scratchnn"], list(manifest["exercises"])
         manifest["solutions"] = bool(manifest.get("solutions", False))
     except (ValueError, KeyError, TypeError) as err:
-        raise WorkspaceError(f"{path} is damaged ({err}); start a new workspace and copy your "
-                             "functions into it") from None
+        what = f"it lacks the entry {err}" if isinstance(err, KeyError) else str(err)
+        raise WorkspaceError(f"{path} is damaged ({what}); delete it and run python -m "
+                             f"scratchnn.exercises start {folder} again (with --part or the "
+                             "names you had): your exercise files are kept") from None
     if made_by != version():
         raise WorkspaceError(
             f"{folder} was written by scratchnn {made_by}, and this is scratchnn {version()}: its "
@@ -364,10 +368,6 @@ def use_in_worker(state):
         return
     context = use(state["folder"], state["exercises"])
     context.__enter__()          # for the worker's lifetime
-
-
-def describe_exercise(exercise):
-    return f"{number(exercise):2d}. {exercise.name}: {exercise.where}"
 
 
 __all__ = ["Exercise", "WorkspaceError", "StudentImportError", "start", "read_manifest", "use",
