@@ -271,8 +271,10 @@ def check_loss_on_first_batch(model, loss_fn, x, targets, rows):
     name = getattr(loss_fn, "__name__", type(loss_fn).__name__)
     what = (f"the loss {name}, called on the first batch (an output of shape {output.shape}, "
             f"{output.dtype})")
+
     def hints():
         return "".join(f". {h}" for h in target_hints(targets, (len(x), output.shape[1])))
+
     try:                                 # copies: a loss that edits its targets edits no caller's
         result = loss_fn(output, *(t[:rows].copy() for t in targets))
     except Exception as err:             # any loss, a student's too: said with what it was given
@@ -282,6 +284,19 @@ def check_loss_on_first_batch(model, loss_fn, x, targets, rows):
         except Exception:                # an exception class that takes other arguments
             error = ValueError(message)
         raise error from err
+    check_loss_result(result, output, what, hints)
+    for i, t in enumerate(targets):      # a column of values against several outputs
+        if t.dtype.kind == "f" and t.shape == (len(x), 1) and output.shape[1] > 1:
+            warnings.warn(f"{'targets' if len(targets) == 1 else f'targets[{i}]'} has shape "
+                          f"{t.shape} and the output {(len(x), output.shape[1])}: {name} "
+                          "broadcasts one column against every output; if it compares them "
+                          "element by element, give the targets the output's shape",
+                          RuntimeWarning, stacklevel=4)
+
+
+def check_loss_result(result, output, what, hints):
+    """A loss's result is (one real number, dL/d output shaped like the output, in its dtype);
+    ``what`` names the call, ``hints()`` says what the targets look like."""
     if not (isinstance(result, (tuple, list)) and len(result) == 2):
         raise TypeError(f"{what} returned {type(result).__name__}; a loss returns a pair "
                         "(loss, dL/d output), e.g. return float(loss), grad")
@@ -300,13 +315,6 @@ def check_loss_on_first_batch(model, loss_fn, x, targets, rows):
         raise ValueError(f"{what} returned a gradient of dtype {grad.dtype}; compute it in the "
                          f"output's dtype, {output.dtype} (an integer or float64 array mixed in "
                          "upcasts it: cast it with .astype(output.dtype))")
-    for i, t in enumerate(targets):      # a column of values against several outputs
-        if t.dtype.kind == "f" and t.shape == (len(x), 1) and output.shape[1] > 1:
-            warnings.warn(f"{'targets' if len(targets) == 1 else f'targets[{i}]'} has shape "
-                          f"{t.shape} and the output {(len(x), output.shape[1])}: {name} "
-                          "broadcasts one column against every output; if it compares them "
-                          "element by element, give the targets the output's shape",
-                          RuntimeWarning, stacklevel=4)
 
 
 def target_hints(targets, output_shape):
@@ -320,7 +328,7 @@ def target_hints(targets, output_shape):
             hints.append(f"{name} look one-hot ({n} rows x {width} columns of 0 and 1): a loss "
                          "that takes class labels wants one integer per row: pass y.argmax(1)")
         elif looks_like_labels(t, width):
-            hints.append(f"{name} has shape {t.shape}, one whole number per row: class labels. A "
+            hints.append(f"{name} has shape {t.shape}, one integer per row: class labels. A "
                          f"loss that compares values needs the output's shape {output_shape}; for "
                          "classification use softmax_cross_entropy")
         elif t.shape != output_shape:

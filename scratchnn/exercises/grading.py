@@ -169,12 +169,6 @@ def matches(other):
     return lambda mine, expected: (not close(other, expected)) and close(mine, other)
 
 
-def numerical_derivative(f, x, h=1e-6):
-    """Centred differences of a scalar function f() that reads the array x (float64)."""
-    from ..gradcheck import numerical_gradient
-    return numerical_gradient(f, x, h)
-
-
 # --------------------------------------------------------------------------- grading a workspace
 
 

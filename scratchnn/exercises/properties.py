@@ -421,7 +421,7 @@ def loss_gradient(reference, output, *args):
     return numerical_gradient(lambda: reference(output, *args), output, 1e-6)
 
 
-def check_loss_result(result, output, inputs):
+def check_loss_result(result, inputs):
     if not (isinstance(result, tuple) and len(result) == 2):
         raise Failed(f"returned {type(result).__name__}; a loss returns the pair (loss, dL/d "
                      "output)")
@@ -444,7 +444,7 @@ def grade_weighted_mse(function):
         loss = Student(w)
         inputs = shape_words(output=y) + f", weights {np.round(w, 3)}"
         value, grad = check_loss_result(call(loss, y.astype(dtype), t.astype(dtype),
-                                             inputs=inputs), y, inputs)
+                                             inputs=inputs), inputs)
         expected = reference(y, t, w)
         compare("the loss", value, expected, inputs, rtol=1e-5,
                 hints=[(scaled(d), f"the loss is D = {d} times too large: average over the D "
@@ -975,8 +975,8 @@ def grade_softmax_cross_entropy(function):
         z, y = data
         n = len(z)
         inputs = shape_words(logits=z) + f", labels {y.tolist()}"
-        value, grad = check_loss_result(call(function, z.astype(dtype), y.copy(), inputs=inputs),
-                                        z, inputs)
+        result = call(function, z.astype(dtype), y.copy(), inputs=inputs)
+        value, grad = check_loss_result(result, inputs)
         expected = cross_entropy_reference(z.astype(dtype), y)
         tol = dict(rtol=1e-4, atol=1e-6) if dtype == np.float32 else {}
         compare("the loss", value, expected, inputs, reference="-mean log softmax",
@@ -1000,7 +1000,7 @@ def grade_softmax_cross_entropy(function):
                  examples=100)
     z = np.array([[1e4, 0.0, -1e4], [-3e3, 2e3, 0.0]])
     y = np.array([1, 0])
-    value, grad = check_loss_result(call(function, z.copy(), y, inputs="logits up to 1e4"), z, "")
+    value, grad = check_loss_result(call(function, z.copy(), y, inputs="logits up to 1e4"), "")
     if not (np.isfinite(value) and np.isfinite(grad).all()):
         fix = ("exp(1e4) overflows; shift by the largest logit first, softmax(z) = softmax(z - "
                "max(z))" if not np.isfinite(grad).all() else
@@ -1021,8 +1021,8 @@ def grade_distill_logit_mse(function):
         s, t = pair
         n, c = s.shape
         inputs = shape_words(student_logits=s)
-        value, grad = check_loss_result(call(function, s.copy(), t.copy(), inputs=inputs), s,
-                                        inputs)
+        result = call(function, s.copy(), t.copy(), inputs=inputs)
+        value, grad = check_loss_result(result, inputs)
         compare("the loss", value, reference(s, t), inputs,
                 hints=[(scaled(c), f"the loss is C = {c} times too large: the mean is over "
                         "every element, N C of them")])
@@ -1059,8 +1059,8 @@ def grade_soft_target_loss(function):
         t = np.random.default_rng(len(s) * 7 + s.shape[1]).standard_normal(s.shape) * 3
         inputs = shape_words(student_logits=s) + f", T = {temperature:g}, alpha = {alpha:g}"
         loss = Student(temperature, alpha)
-        value, grad = check_loss_result(call(loss, s.copy(), t.copy(), y.copy(), inputs=inputs),
-                                        s, inputs)
+        result = call(loss, s.copy(), t.copy(), y.copy(), inputs=inputs)
+        value, grad = check_loss_result(result, inputs)
         expected = soft_target_reference(s, t, y, temperature, alpha)
         compare("the loss", value, expected, inputs, reference="its definition",
                 hints=[(matches(soft_target_reference(s, t, y, temperature, alpha,
